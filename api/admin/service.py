@@ -1,0 +1,51 @@
+"""Site administration, free of HTTP."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate
+from api.auth.models import User
+from api.auth.service import revoke_user_tokens
+from api.db import Database
+from api.errors import Conflict, NotFound
+from api.ids import parse_id
+from api.messages.models import Message
+from api.rooms.models import Room
+
+
+async def list_users(session: AsyncSession, *, q: str | None, limit: int, offset: int) -> list[UserAdmin]:
+    query = select(User)
+    if q:
+        query = query.where(User.username_key.contains(q.lower(), autoescape=True))
+    users = await session.scalars(query.order_by(User.id).limit(limit).offset(offset))
+    return [UserAdmin.model_validate(user, from_attributes=True) for user in users]
+
+
+async def update_user(
+    *, db: Database, admin: User, user_id: str, data: UserAdminUpdate
+) -> tuple[UserAdmin, bool]:
+    """The updated user, and whether this change deactivated them."""
+    target_id = parse_id(user_id)
+    if target_id == admin.id and (data.is_active is False or data.is_admin is False):
+        raise Conflict("You cannot deactivate yourself or remove your own admin rights")
+    async with db.writing() as session:
+        user = await session.get(User, target_id) if target_id else None
+        if user is None:
+            raise NotFound("User not found")
+        deactivated = user.is_active and data.is_active is False
+        if data.is_active is not None:
+            user.is_active = data.is_active
+        if data.is_admin is not None:
+            user.is_admin = data.is_admin
+        if deactivated:
+            await revoke_user_tokens(session, user.id)
+        return UserAdmin.model_validate(user, from_attributes=True), deactivated
+
+
+async def stats(session: AsyncSession, *, connections: int) -> Stats:
+    users = await session.scalar(select(func.count()).select_from(User))
+    rooms = await session.scalar(select(func.count()).select_from(Room))
+    messages = await session.scalar(select(func.count()).select_from(Message))
+    return Stats(users=users or 0, rooms=rooms or 0, messages=messages or 0, connections=connections)

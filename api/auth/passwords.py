@@ -1,0 +1,52 @@
+"""Password hashing with argon2id, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from passlib.context import CryptContext
+
+from api.config import Settings
+
+_T = TypeVar("_T")
+
+
+class PasswordHasher:
+    """Hashes and verifies passwords in a small thread pool of its own.
+
+    argon2 releases the GIL, so hashing in threads keeps the event loop (and
+    live delivery) responsive during a burst of logins; the pool's size caps
+    how much CPU and memory (memory_cost per hash) a burst can take.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._context = CryptContext(
+            schemes=["argon2"],
+            argon2__type="ID",
+            argon2__memory_cost=settings.password_memory_kib,
+            argon2__time_cost=settings.password_time_cost,
+            argon2__parallelism=settings.password_parallelism,
+        )
+        self._executor = ThreadPoolExecutor(settings.hashing_threads, thread_name_prefix="hash")
+        # Unknown usernames are verified against this, so they cost the same time.
+        self._dummy_hash = self._context.hash(secrets.token_urlsafe(16))
+
+    async def hash(self, password: str) -> str:
+        return await self._run(self._context.hash, password)
+
+    async def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
+        """(matches, a new hash when the stored one uses outdated parameters)."""
+        if stored_hash is None:
+            await self._run(self._context.verify, password, self._dummy_hash)
+            return False, None
+        return await self._run(self._context.verify_and_update, password, stored_hash)
+
+    async def _run(self, func: Callable[..., _T], *args: str) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

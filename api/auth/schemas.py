@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from api.text import clean_line
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,32}$"
+
+Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+DisplayName = Annotated[str, Field(max_length=64), clean_line]
+
+
+class SignupRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "ada", "password": "correct horse battery"}]}
+    )
+
+    username: Username = Field(description="3–32 ASCII letters, digits, `_`, `-` or `.`")
+    password: Password = Field(description="8–128 characters")
+    display_name: DisplayName | None = Field(
+        default=None, description="Shown beside messages; defaults to the username"
+    )
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(max_length=4096)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class UserSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+
+
+class UserPublic(UserSummary):
+    is_admin: bool
+    created_at: datetime

@@ -1,0 +1,85 @@
+"""JSON Web Tokens: HS256, with `sub`, `exp`, `iat`, `jti` and a `type`."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from jose import ExpiredSignatureError, JWTError, jwt
+
+from api.auth.exceptions import TokenExpired, TokenInvalid
+
+ALGORITHM = "HS256"
+_REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type")
+
+
+class TokenType(StrEnum):
+    access = "access"
+    refresh = "refresh"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: int
+    type: TokenType
+    jti: str
+    issued_at: datetime
+    expires_at: datetime
+
+    @property
+    def jti_hash(self) -> str:
+        return hashlib.sha256(self.jti.encode()).hexdigest()
+
+
+def issue_token(*, key: str, user_id: int, type: TokenType, lifetime: timedelta) -> tuple[str, TokenClaims]:
+    # Whole seconds: that is what `exp` and `iat` carry, so claims match the token.
+    now = datetime.now(UTC).replace(microsecond=0)
+    claims = TokenClaims(
+        user_id=user_id,
+        type=type,
+        jti=uuid.uuid4().hex,
+        issued_at=now,
+        expires_at=now + lifetime,
+    )
+    payload = {
+        "sub": str(user_id),
+        "type": type.value,
+        "jti": claims.jti,
+        "iat": int(now.timestamp()),
+        "exp": int(claims.expires_at.timestamp()),
+    }
+    return jwt.encode(payload, key, algorithm=ALGORITHM), claims
+
+
+def decode_token(*, key: str, token: str, expected: TokenType) -> TokenClaims:
+    """The claims of a token we signed, of the expected type and not expired.
+
+    Only HS256 is accepted, so `alg: none` and tokens signed with another
+    algorithm or key are refused; every claim must be present.
+    """
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            options={f"require_{claim}": True for claim in ("sub", "exp", "iat", "jti")},
+        )
+    except ExpiredSignatureError as exc:
+        raise TokenExpired from exc
+    except (JWTError, ValueError, TypeError) as exc:
+        raise TokenInvalid from exc
+    if any(claim not in payload for claim in _REQUIRED_CLAIMS) or payload["type"] != expected:
+        raise TokenInvalid
+    try:
+        return TokenClaims(
+            user_id=int(payload["sub"]),
+            type=expected,
+            jti=str(payload["jti"]),
+            issued_at=datetime.fromtimestamp(payload["iat"], UTC),
+            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        )
+    except (ValueError, TypeError, OverflowError, OSError) as exc:
+        raise TokenInvalid from exc

@@ -1,0 +1,147 @@
+"""The `hubbub` command: serve, migrate, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy import select, update
+
+from api.auth.models import User
+from api.auth.passwords import PasswordHasher
+from api.auth.schemas import SignupRequest
+from api.config import Settings
+from api.db import Database
+from api.migrate import upgrade
+
+logger = logging.getLogger("hubbub")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        logger.error("configuration error: %s", problems)
+        return 2
+    logging.getLogger().setLevel(settings.log_level)
+    result: int = args.handler(settings, args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hubbub", description="Hubbub real-time collaboration server")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate the database, then serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (more than 1 needs Redis)")
+    serve.add_argument("--no-migrate", action="store_true", help="refuse a database that is behind instead")
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(handler=_migrate)
+
+    admin = commands.add_parser("create-admin", help="create a site admin, or make a user one")
+    admin.add_argument("username")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    admin.add_argument("--display-name")
+    admin.set_defaults(handler=_create_admin)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.workers > 1 and not settings.uses_redis:
+        logger.error(
+            "--workers %d needs BROKER_URL=redis://...: workers share live rooms through it",
+            args.workers,
+        )
+        return 2
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 1,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    upgrade(settings.database_url)
+    logger.info("the database is up to date")
+    return 0
+
+
+def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    upgrade(settings.database_url)
+    return asyncio.run(_make_admin(settings, args))
+
+
+async def _make_admin(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings.database_url)
+    hasher = PasswordHasher(settings)
+    try:
+        async with db.session() as session:
+            existing = await session.scalar(select(User).where(User.username_key == args.username.lower()))
+        if existing is not None:
+            async with db.writing() as session:
+                await session.execute(update(User).where(User.id == existing.id).values(is_admin=True))
+            logger.info("%s is now a site admin", existing.username)
+            return 0
+        password = _read_password(args.password_stdin)
+        try:
+            data = SignupRequest(username=args.username, password=password, display_name=args.display_name)
+        except ValidationError as exc:
+            logger.error("%s", "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
+            return 2
+        password_hash = await hasher.hash(data.password)
+        async with db.writing() as session:
+            session.add(
+                User(
+                    username=data.username,
+                    username_key=data.username.lower(),
+                    display_name=data.display_name or data.username,
+                    password_hash=password_hash,
+                    is_admin=True,
+                    is_active=True,
+                )
+            )
+        logger.info("created site admin %s", data.username)
+        return 0
+    finally:
+        hasher.close()
+        await db.dispose()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise SystemExit("the passwords differ")
+    return password
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth.schemas import Username, UserSummary
+from api.rooms.models import Role
+from api.text import clean_line, clean_text
+
+RoomName = Annotated[str, Field(max_length=64), clean_line]
+Description = Annotated[str, Field(max_length=1000), clean_text]
+
+
+class RoomCreate(BaseModel):
+    name: RoomName = Field(description="1–64 characters, unique ignoring case")
+    description: Description = ""
+    is_private: bool = False
+
+
+class RoomUpdate(BaseModel):
+    name: RoomName | None = None
+    description: Description | None = None
+    is_private: bool | None = None
+
+
+class RoomPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str
+    is_private: bool
+    created_at: datetime
+    member_count: int
+    last_seq: int
+
+
+class MembershipPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    room_id: int
+    user: UserSummary
+    role: Role
+    joined_at: datetime
+
+
+class MemberPublic(BaseModel):
+    user: UserSummary
+    role: Role
+    joined_at: datetime
+    online: bool
+
+
+class InviteRequest(BaseModel):
+    username: Username
+    role: Role = Role.member
+
+
+class RoleUpdate(BaseModel):
+    role: Role
+
+
+class BanRequest(BaseModel):
+    user_id: int
+
+
+class BanPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user: UserSummary
+    banned_at: datetime
+    banned_by: UserSummary | None

@@ -1,0 +1,60 @@
+"""Validation of user-supplied text, shared by every domain and the WebSocket protocol."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Final
+
+from pydantic import AfterValidator
+
+ALLOWED_CONTROL: Final = frozenset("\n\t")
+
+
+class TextError(ValueError):
+    """A text was refused; `code` is the WebSocket error code for it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def has_control_characters(text: str, allowed: frozenset[str] = ALLOWED_CONTROL) -> bool:
+    # Fast path: almost every text is printable, and str.isprintable() runs in C.
+    if text.isprintable():
+        return False
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
+def normalize_body(body: str, *, max_length: int = 4000) -> str:
+    """A message body as stored: stripped, 1–max_length code points, no control characters
+    other than newline and tab. Everything else is kept exactly as sent."""
+    stripped = body.strip()
+    if not stripped:
+        raise TextError("empty_body", "body must not be empty")
+    if len(stripped) > max_length:
+        raise TextError("body_too_long", f"body must be at most {max_length} characters")
+    if has_control_characters(stripped):
+        raise TextError("invalid_body", "body must not contain control characters")
+    return stripped
+
+
+def _clean_line(value: str) -> str:
+    """A one-line name: stripped, not empty, no control characters at all."""
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be empty")
+    if has_control_characters(stripped, allowed=frozenset()):
+        raise ValueError("must not contain control characters")
+    return stripped
+
+
+def _clean_text(value: str) -> str:
+    """A free text such as a description: stripped, may be empty, lines and tabs allowed."""
+    stripped = value.strip()
+    if has_control_characters(stripped):
+        raise ValueError("must not contain control characters other than newline and tab")
+    return stripped
+
+
+clean_line = AfterValidator(_clean_line)
+clean_text = AfterValidator(_clean_text)
