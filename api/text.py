@@ -8,6 +8,8 @@ from typing import Final
 from pydantic import AfterValidator
 
 ALLOWED_CONTROL: Final = frozenset("\n\t")
+# For patterns: a string with no C0 or C1 control character (Unicode category Cc).
+NO_CONTROL_CHARACTERS: Final = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 class TextError(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.exceptions import AccountDisabled, AuthError, TokenInvalid, TokenMissing
 from api.auth.models import RefreshToken, User
 from api.auth.passwords import PasswordHasher
-from api.auth.schemas import SignupRequest, TokenPair
+from api.auth.schemas import USERNAME_PATTERN, SignupRequest, TokenPair
 from api.auth.throttle import LoginThrottle, throttle_key
 from api.auth.tokens import TokenClaims, TokenType, decode_token, issue_token
 from api.config import Settings
@@ -20,6 +21,7 @@ from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotAuthenticated
 
 MAX_PASSWORD_LENGTH = 128
+VALID_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,8 @@ class Authenticated:
 
 
 async def get_user_by_username(session: AsyncSession, username: str) -> User | None:
+    if not VALID_USERNAME.fullmatch(username):
+        return None  # no such user can exist, and PostgreSQL refuses some strings (NUL)
     return await session.scalar(select(User).where(User.username_key == username.lower()))
 
 

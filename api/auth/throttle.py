@@ -15,7 +15,8 @@ MAX_KEY_LENGTH = 128
 
 
 def throttle_key(username: str) -> str:
-    return username.lower()[:MAX_KEY_LENGTH]
+    # PostgreSQL text cannot hold NUL; any stable stand-in keeps the count per username.
+    return username.lower()[:MAX_KEY_LENGTH].replace("\x00", "\ufffd")
 
 
 class LoginThrottle:

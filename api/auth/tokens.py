@@ -11,6 +11,7 @@ from enum import StrEnum
 from jose import ExpiredSignatureError, JWTError, jwt
 
 from api.auth.exceptions import TokenExpired, TokenInvalid
+from api.ids import parse_id
 
 ALGORITHM = "HS256"
 _REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type")
@@ -73,9 +74,12 @@ def decode_token(*, key: str, token: str, expected: TokenType) -> TokenClaims:
         raise TokenInvalid from exc
     if any(claim not in payload for claim in _REQUIRED_CLAIMS) or payload["type"] != expected:
         raise TokenInvalid
+    user_id = parse_id(payload["sub"]) if isinstance(payload["sub"], str) else None
+    if user_id is None:
+        raise TokenInvalid
     try:
         return TokenClaims(
-            user_id=int(payload["sub"]),
+            user_id=user_id,
             type=expected,
             jti=str(payload["jti"]),
             issued_at=datetime.fromtimestamp(payload["iat"], UTC),

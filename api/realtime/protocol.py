@@ -14,7 +14,7 @@ import orjson
 
 from api.auth.schemas import UserSummary
 from api.messages.schemas import MAX_NONCE, MessagePublic
-from api.text import TextError, normalize_body
+from api.text import TextError, has_control_characters, normalize_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +109,10 @@ def parse_client_frame(text: str) -> ClientFrame:
 
 def _parse_send(data: dict[str, Any]) -> SendFrame:
     nonce = data.get("nonce")
-    if nonce is not None and (not isinstance(nonce, str) or not 1 <= len(nonce) <= MAX_NONCE):
-        raise FrameError("invalid_frame", f"`nonce` must be a string of 1–{MAX_NONCE} characters")
+    if nonce is not None and not _valid_nonce(nonce):
+        raise FrameError(
+            "invalid_frame", f"`nonce` must be a string of 1–{MAX_NONCE} characters, no control characters"
+        )
     body = data.get("body")
     if not isinstance(body, str):
         raise FrameError("invalid_frame", "a message frame needs a string field `body`", nonce)
@@ -118,6 +120,14 @@ def _parse_send(data: dict[str, Any]) -> SendFrame:
         return SendFrame(normalize_body(body), nonce)
     except TextError as exc:
         raise FrameError(exc.code, str(exc), nonce) from None
+
+
+def _valid_nonce(nonce: object) -> bool:
+    return (
+        isinstance(nonce, str)
+        and 1 <= len(nonce) <= MAX_NONCE
+        and not has_control_characters(nonce, frozenset())
+    )
 
 
 def dumps(frame: dict[str, Any]) -> str:
