@@ -95,14 +95,14 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}{path}"
 
     def start(self, timeout: float = 30) -> None:
-        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.log or os.devnull, "ab") as output:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

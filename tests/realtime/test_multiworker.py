@@ -1,0 +1,200 @@
+"""Two worker processes sharing a database and a Redis: one server to their clients.
+
+The Redis here is a private server on its own port, so the test can kill it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.factories import Account, create_room, join, send, signup
+from tests.realtime.client import Client, joined
+from tests.servers import ServerProcess, free_port
+
+pytestmark = pytest.mark.multiworker
+
+
+class PrivateRedis:
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(redis.ConnectionError):
+                if client.ping():
+                    return
+            time.sleep(0.05)
+        raise TimeoutError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def worker_env(database_url: str, private_redis: PrivateRedis, tmp_path: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "BROKER_URL": private_redis.url,
+        "SECRET_KEY": "multiworker-" + "k" * 40,
+        "DATA_DIR": str(tmp_path / "var"),
+        "PASSWORD_MEMORY_KIB": "64",
+        "PASSWORD_TIME_COST": "1",
+        "SEND_RATE": "0",
+        "LOG_LEVEL": "WARNING",
+        "GAP_FILL_SECONDS": "0.3",
+    }
+
+
+@pytest.fixture
+def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    first = ServerProcess(worker_env, log=tmp_path / "worker-a.log")
+    second = ServerProcess(worker_env, log=tmp_path / "worker-b.log")
+    for worker in (first, second):
+        worker.start()
+    yield first, second
+    for worker in (first, second):
+        worker.stop()
+
+
+@contextlib.asynccontextmanager
+async def http_to(worker: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=worker.http_url, timeout=10) as http:
+        yield http
+
+
+async def setup_room(worker: ServerProcess, count: int) -> tuple[int, list[Account]]:
+    async with http_to(worker) as http:
+        people = [await signup(http, f"person{index}") for index in range(count)]
+        room_id = (await create_room(http, people[0]))["id"]
+        for person in people[1:]:
+            await join(http, person, room_id)
+    return room_id, people
+
+
+async def test_clients_on_two_workers_are_one_room(workers: tuple[ServerProcess, ServerProcess]) -> None:
+    a, b = workers
+    room_id, people = await setup_room(a, 4)
+    async with contextlib.AsyncExitStack() as stack:
+        clients: list[Client] = []
+        for index, person in enumerate(people):
+            clients.append(await stack.enter_async_context(joined(b if index % 2 else a, person, room_id)))  # type: ignore[arg-type]
+        # Presence counts both workers' connections.
+        last = clients[-1]
+        assert last.presence is not None
+        assert sorted(u["id"] for u in last.presence["users"]) == sorted(p.id for p in people)
+
+        async def talk(client: Client, name: str) -> None:
+            for index in range(25):
+                await client.say(f"{name} {index}")
+
+        receivers = [asyncio.create_task(client.messages(100, timeout=30)) for client in clients]
+        await asyncio.gather(*(talk(c, p.username) for c, p in zip(clients, people, strict=True)))
+        for received in await asyncio.gather(*receivers):
+            assert [m["seq"] for m in received] == list(range(1, 101))
+
+
+async def test_a_redis_outage_loses_nothing_and_duplicates_nothing(
+    workers: tuple[ServerProcess, ServerProcess], private_redis: PrivateRedis
+) -> None:
+    a, b = workers
+    room_id, (ada, bob) = await setup_room(a, 2)
+    async with joined(b, bob, room_id) as on_b, http_to(a) as http_a, http_to(b) as http_b:  # type: ignore[arg-type]
+        await send(http_a, ada, room_id, "before")
+        assert [m["seq"] for m in await on_b.messages(1)] == [1]
+        private_redis.kill()
+        await asyncio.sleep(0.5)
+        assert (await http_b.get("/readyz")).status_code == 503
+        for index in range(5):
+            await send(http_a, ada, room_id, f"during {index}")  # stored on A; B cannot hear it yet
+        private_redis.start()
+        deadline = time.monotonic() + 15
+        while (await http_b.get("/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, "worker B never reconnected"
+            await asyncio.sleep(0.2)
+        await send(http_a, ada, room_id, "after")
+        received = [m["seq"] for m in await on_b.messages(6, timeout=15)]
+        assert received == [2, 3, 4, 5, 6, 7]
+        await on_b.expect_silence(0.5)
+
+
+async def test_an_acknowledged_message_survives_sigkill(workers: tuple[ServerProcess, ServerProcess]) -> None:
+    a, _ = workers
+    room_id, (ada,) = await setup_room(a, 1)
+    async with joined(a, ada, room_id) as client:  # type: ignore[arg-type]
+        await client.say("durable", nonce="d1")
+        echoed = (await client.recv_type("message"))["message"]
+        a.kill()
+    a.start()
+    async with http_to(a) as http:
+        page = (await http.get(f"/api/rooms/{room_id}/messages", headers=ada.headers)).json()
+    assert [(m["seq"], m["body"]) for m in page["messages"]] == [(echoed["seq"], "durable")]
+
+
+async def test_closes_and_presence_reach_every_worker(workers: tuple[ServerProcess, ServerProcess]) -> None:
+    a, b = workers
+    room_id, (ada, bob, cyd) = await setup_room(a, 3)
+    async with http_to(a) as http:
+        root = await signup(http, "rootadmin")
+    await _make_admin(a, root)
+    async with joined(a, ada, room_id) as watcher:  # type: ignore[arg-type]
+        # bob has a tab on each worker: one presence, one join.
+        async with joined(a, bob, room_id), joined(b, bob, room_id) as bob_b:  # type: ignore[arg-type]
+            assert (await watcher.recv_type("join"))["user"]["id"] == bob.id
+            async with joined(b, cyd, room_id) as cyd_b, http_to(a) as http:  # type: ignore[arg-type]
+                await watcher.recv_type("join")
+                kicked = await http.delete(f"/api/rooms/{room_id}/members/{cyd.id}", headers=ada.headers)
+                assert kicked.status_code == 204
+                assert await cyd_b.closed() == (1008, "removed")
+                off = await http.patch(
+                    f"/api/admin/users/{bob.id}", json={"is_active": False}, headers=root.headers
+                )
+                assert off.status_code == 200
+                assert await bob_b.closed() == (1008, "account_disabled")
+        leaves = {(await watcher.recv_type("leave", timeout=10))["user"]["id"] for _ in range(2)}
+        assert leaves == {bob.id, cyd.id}
+
+
+async def _make_admin(worker: ServerProcess, account: Account) -> None:
+    engine = create_async_engine(worker.env["DATABASE_URL"])
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE users SET is_admin = true WHERE id = :id"), {"id": account.id}
+            )
+    finally:
+        await engine.dispose()
