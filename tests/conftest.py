@@ -46,7 +46,7 @@ def unavailable(what: str) -> None:
 # --- databases -------------------------------------------------------------------
 
 
-class TestDatabase:
+class MigratedDatabase:
     """A migrated database, and how to give each test a clean copy of it."""
 
     def __init__(self, kind: str, template_url: str) -> None:
@@ -80,13 +80,13 @@ def _asyncpg_dsn(url: str) -> str:
 @pytest.fixture(scope="session")
 def test_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestDatabase]:
+) -> Iterator[MigratedDatabase]:
     kind = request.config.getoption("--db")
     if kind == "sqlite":
         path = tmp_path_factory.mktemp("template") / "template.db"
         url = f"sqlite+aiosqlite:///{path}"
         upgrade(url)
-        yield TestDatabase("sqlite", url)
+        yield MigratedDatabase("sqlite", url)
         return
     name = f"hubbub_test_{secrets.token_hex(4)}"
     admin_dsn = _asyncpg_dsn(POSTGRES_ADMIN_URL)
@@ -97,7 +97,7 @@ def test_database(
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         upgrade(url)
-        yield TestDatabase("postgresql", url)
+        yield MigratedDatabase("postgresql", url)
     finally:
         asyncio.run(_execute(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -111,7 +111,7 @@ async def _execute(dsn: str, statement: str) -> None:
 
 
 @pytest.fixture
-async def database_url(test_database: TestDatabase, tmp_path: Path) -> str:
+async def database_url(test_database: MigratedDatabase, tmp_path: Path) -> str:
     await test_database.clean()
     return test_database.url_for(tmp_path)
 
