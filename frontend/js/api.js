@@ -1,0 +1,37 @@
+// The REST API of SPEC.md, one function per route the client uses.
+
+import { session } from './session.js';
+
+const id = (value) => encodeURIComponent(String(value));
+const room = (roomId) => `/api/rooms/${id(roomId)}`;
+
+export const api = {
+  me: () => session.authed('GET', '/api/users/me'),
+
+  listRooms: () => session.authed('GET', '/api/rooms?limit=500'),
+  getRoom: (roomId) => session.authed('GET', room(roomId)),
+  createRoom: ({ name, description, isPrivate }) =>
+    session.authed('POST', '/api/rooms', { json: { name, description, is_private: isPrivate } }),
+  joinRoom: (roomId) => session.authed('POST', `${room(roomId)}/join`),
+  leaveRoom: (roomId) => session.authed('POST', `${room(roomId)}/leave`),
+
+  members: (roomId) => session.authed('GET', `${room(roomId)}/members`),
+  invite: (roomId, username, role) =>
+    session.authed('POST', `${room(roomId)}/members`, { json: { username, role } }),
+  setRole: (roomId, userId, role) =>
+    session.authed('PATCH', `${room(roomId)}/members/${id(userId)}`, { json: { role } }),
+  removeMember: (roomId, userId) => session.authed('DELETE', `${room(roomId)}/members/${id(userId)}`),
+
+  /** {messages, has_more}; `before` pages back, `after` forward, neither gives the newest. */
+  messages: (roomId, { before, after, limit = 50 } = {}) => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (before !== undefined && before !== null) query.set('before', String(before));
+    if (after !== undefined && after !== null) query.set('after', String(after));
+    return session.authed('GET', `${room(roomId)}/messages?${query}`);
+  },
+  sendMessage: (roomId, body, nonce) =>
+    session.authed('POST', `${room(roomId)}/messages`, { json: { body, nonce } }),
+  editMessage: (roomId, seq, body) =>
+    session.authed('PATCH', `${room(roomId)}/messages/${id(seq)}`, { json: { body } }),
+  deleteMessage: (roomId, seq) => session.authed('DELETE', `${room(roomId)}/messages/${id(seq)}`),
+};

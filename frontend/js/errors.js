@@ -1,0 +1,99 @@
+// What to tell a person when a request fails: one clear sentence per error the API gives.
+
+import { formatWait } from './format.js';
+
+const FIELD_NAMES = {
+  username: 'Username',
+  password: 'Password',
+  display_name: 'Display name',
+  name: 'Room name',
+  description: 'Description',
+  body: 'Message',
+  role: 'Role',
+};
+
+/** Friendlier wording for the validation messages pydantic produces. */
+export function describeField(field, message) {
+  const name = FIELD_NAMES[field] ?? field;
+  if (/pattern/i.test(message) && field === 'username') {
+    return 'Use 3–32 letters, digits, dots, dashes or underscores.';
+  }
+  if (/at least (\d+) character/.test(message)) {
+    return `${name} must be at least ${message.match(/at least (\d+)/)[1]} characters.`;
+  }
+  if (/at most (\d+) character/.test(message)) {
+    return `${name} must be at most ${message.match(/at most (\d+)/)[1]} characters.`;
+  }
+  if (/must not be empty/.test(message)) return `${name} can't be empty.`;
+  if (/control characters/.test(message)) return `${name} contains characters that aren't allowed.`;
+  return `${name}: ${message.charAt(0).toLowerCase()}${message.slice(1)}${/[.!?]$/.test(message) ? '' : '.'}`;
+}
+
+/**
+ * action: login, signup, createRoom, join, leave, invite, role, kick, send, edit, delete, load, members
+ */
+export function describeError(error, action = 'load') {
+  if (!error || typeof error.status !== 'number') return 'Something went wrong. Please try again.';
+  const { status, detail } = error;
+  if (status === 0) return "Can't reach the server. Check your connection and try again.";
+  if (status === 503) return "The server can't reach its database right now. Try again in a moment.";
+  if (status >= 500) return 'Something went wrong on the server. Please try again.';
+  if (status === 422) {
+    const fields = Object.entries(error.fields ?? {});
+    if (fields.length) return fields.map(([field, msg]) => describeField(field, msg)).join(' ');
+    return detail ? sentence(detail) : 'Some of what you entered is not valid.';
+  }
+  if (status === 429) {
+    const wait = error.retryAfter ? formatWait(error.retryAfter) : 'a little while';
+    if (action === 'login') return `Too many failed attempts for this username. Try again in ${wait}.`;
+    return `You're going too fast. Try again in ${wait}.`;
+  }
+  switch (action) {
+    case 'login':
+      if (status === 401) return 'Wrong username or password.';
+      if (status === 403) return 'This account has been deactivated. Ask an administrator to reactivate it.';
+      break;
+    case 'signup':
+      if (status === 409) return 'That username is already taken. Pick another one.';
+      break;
+    case 'createRoom':
+      if (status === 409) return 'A room with that name already exists. Pick another name.';
+      break;
+    case 'join':
+      if (status === 403) return "You've been banned from this room.";
+      if (status === 404) return 'This room no longer exists, or it is private.';
+      break;
+    case 'leave':
+      if (status === 409) return "You're the room's last owner. Make someone else an owner first, or delete the room.";
+      break;
+    case 'invite':
+      if (status === 404 && /user/i.test(detail)) return 'Nobody has that username.';
+      if (status === 409) return 'That person is already a member.';
+      if (status === 403 && /banned/i.test(detail)) return 'That person is banned from this room.';
+      break;
+    case 'role':
+    case 'kick':
+      if (status === 409) return 'The room must keep at least one owner. Make someone else an owner first.';
+      if (status === 404) return 'That person is no longer a member.';
+      break;
+    case 'edit':
+      if (status === 409) return 'A deleted message cannot be edited.';
+      if (status === 403) return 'You can only edit your own messages.';
+      break;
+    case 'delete':
+      if (status === 403) return "You can't delete this message.";
+      if (status === 404) return 'That message no longer exists.';
+      break;
+    default:
+      break;
+  }
+  if (status === 401) return 'Your session has ended. Please log in again.';
+  if (status === 404) return detail ? sentence(detail) : 'Not found.';
+  return detail ? sentence(detail) : 'That did not work. Please try again.';
+}
+
+function sentence(text) {
+  const trimmed = text.trim();
+  if (!trimmed) return trimmed;
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

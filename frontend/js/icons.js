@@ -1,0 +1,62 @@
+// Stroke icons drawn with SVG elements built one by one (no markup strings).
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+const SHAPES = {
+  hash: [['path', 'M4 9h16M4 15h16M10 3 8 21M16 3l-2 18']],
+  lock: [['rect', { x: 4, y: 11, width: 16, height: 10, rx: 2 }], ['path', 'M8 11V7a4 4 0 0 1 8 0v4']],
+  plus: [['path', 'M12 5v14M5 12h14']],
+  send: [['path', 'M5 12h13M12 5l7 7-7 7']],
+  menu: [['path', 'M4 6h16M4 12h16M4 18h16']],
+  users: [
+    ['path', 'M16 20v-1.5a3.5 3.5 0 0 0-3.5-3.5h-5A3.5 3.5 0 0 0 4 18.5V20'],
+    ['circle', { cx: 10, cy: 8, r: 3.5 }],
+    ['path', 'M20 20v-1.5a3.5 3.5 0 0 0-2.5-3.35M15.5 4.65a3.5 3.5 0 0 1 0 6.7'],
+  ],
+  logout: [['path', 'M9 20H6a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h3M16 16l4-4-4-4M20 12H10']],
+  edit: [['path', 'M12 20h8M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4Z']],
+  trash: [['path', 'M4 7h16M9 7V4h6v3M18 7l-1 13H7L6 7M10 11v6M14 11v6']],
+  close: [['path', 'M18 6 6 18M6 6l12 12']],
+  search: [['circle', { cx: 11, cy: 11, r: 6.5 }], ['path', 'm20 20-4.2-4.2']],
+  down: [['path', 'M12 5v14M19 12l-7 7-7-7']],
+  more: [['circle', { cx: 5, cy: 12, r: 1.2 }], ['circle', { cx: 12, cy: 12, r: 1.2 }], ['circle', { cx: 19, cy: 12, r: 1.2 }]],
+  retry: [['path', 'M20 11a8 8 0 1 0-2.3 5.7M20 5v6h-6']],
+  userPlus: [
+    ['path', 'M15 20v-1.5a3.5 3.5 0 0 0-3.5-3.5h-5A3.5 3.5 0 0 0 3 18.5V20'],
+    ['circle', { cx: 9, cy: 8, r: 3.5 }],
+    ['path', 'M19 8v6M22 11h-6'],
+  ],
+  door: [['path', 'M14 4h4a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-4M10 16l-4-4 4-4M6 12h10']],
+  chat: [['path', 'M20 15a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2h12a2 2 0 0 1 2 2Z']],
+};
+
+export function icon(name, { size = 18, label } = {}) {
+  const svg = document.createElementNS(SVG, 'svg');
+  for (const [key, value] of Object.entries({
+    viewBox: '0 0 24 24',
+    width: size,
+    height: size,
+    fill: 'none',
+    stroke: 'currentColor',
+    'stroke-width': 2,
+    'stroke-linecap': 'round',
+    'stroke-linejoin': 'round',
+    class: `icon icon-${name}`,
+  })) {
+    svg.setAttribute(key, String(value));
+  }
+  if (label) {
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', label);
+  } else {
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+  }
+  for (const [tag, attrs] of SHAPES[name] ?? []) {
+    const shape = document.createElementNS(SVG, tag);
+    const values = typeof attrs === 'string' ? { d: attrs } : attrs;
+    for (const [key, value] of Object.entries(values)) shape.setAttribute(key, String(value));
+    svg.append(shape);
+  }
+  return svg;
+}

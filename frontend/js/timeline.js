@@ -1,0 +1,189 @@
+// One room's messages as the client knows them: confirmed messages by seq (so a
+// message arriving twice, live and in a replay, is kept once), my pending sends by
+// nonce, and local notices. No DOM here.
+//
+// Event `change` (detail: {reason: reset | append | prepend | update}).
+
+const NONCE_BYTES = 16;
+
+export function newNonce() {
+  // crypto.getRandomValues works on plain http too (randomUUID needs a secure context).
+  const bytes = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class Timeline extends EventTarget {
+  #bySeq = new Map();
+  #sorted = null; // cached ascending seqs
+  #noticeCount = 0;
+
+  constructor(meId) {
+    super();
+    this.meId = meId;
+    this.pending = []; // {nonce, body, createdAt, transmitted, sentAt, failed, error, retryAt}
+    this.notices = []; // {key, afterSeq, text, at}
+    this.hasOlder = false;
+  }
+
+  get size() {
+    return this.#bySeq.size;
+  }
+
+  get newestSeq() {
+    const seqs = this.#seqs();
+    return seqs.length ? seqs[seqs.length - 1] : null;
+  }
+
+  get oldestSeq() {
+    const seqs = this.#seqs();
+    return seqs.length ? seqs[0] : null;
+  }
+
+  get(seq) {
+    return this.#bySeq.get(seq);
+  }
+
+  /** Replace every message (first history, or after a gap); pending sends stay. */
+  reset(messages, hasOlder) {
+    this.#bySeq.clear();
+    this.notices = [];
+    for (const message of messages) this.#bySeq.set(message.seq, message);
+    this.#sorted = null;
+    this.hasOlder = Boolean(hasOlder);
+    this.#matchPending(messages);
+    this.#changed('reset');
+  }
+
+  /** Newer messages (live or a replay after reconnecting); returns how many were new. */
+  upsert(messages) {
+    let added = 0;
+    for (const message of messages) {
+      if (!this.#bySeq.has(message.seq)) added += 1;
+      this.#bySeq.set(message.seq, message);
+    }
+    if (added) this.#sorted = null;
+    this.#matchPending(messages);
+    this.#changed('append');
+    return added;
+  }
+
+  /** An older page loaded on scroll-up. */
+  prepend(messages, hasOlder) {
+    for (const message of messages) {
+      if (!this.#bySeq.has(message.seq)) this.#bySeq.set(message.seq, message);
+    }
+    this.#sorted = null;
+    this.hasOlder = Boolean(hasOlder);
+    this.#changed('prepend');
+  }
+
+  /** An edit (or a fresher copy) of a message we hold. */
+  update(message) {
+    if (!this.#bySeq.has(message.seq)) return;
+    this.#bySeq.set(message.seq, message);
+    this.#changed('update');
+  }
+
+  markDeleted(seq) {
+    const message = this.#bySeq.get(seq);
+    if (!message) return;
+    this.#bySeq.set(seq, { ...message, body: '', deleted: true });
+    this.#changed('update');
+  }
+
+  addPending(body) {
+    const item = {
+      nonce: newNonce(),
+      body,
+      createdAt: new Date(),
+      transmitted: false,
+      sentAt: 0,
+      failed: false,
+      error: '',
+      retryAt: 0,
+    };
+    this.pending.push(item);
+    this.#changed('append');
+    return item;
+  }
+
+  findPending(nonce) {
+    return this.pending.find((item) => item.nonce === nonce);
+  }
+
+  /** The server stored my message: it replaces the pending one. */
+  confirm(nonce, message) {
+    this.pending = this.pending.filter((item) => item.nonce !== nonce);
+    this.upsert([message]);
+  }
+
+  fail(nonce, error) {
+    const item = this.findPending(nonce);
+    if (!item) return;
+    item.failed = true;
+    item.error = error;
+    this.#changed('update');
+  }
+
+  unfail(nonce) {
+    const item = this.findPending(nonce);
+    if (!item) return null;
+    item.failed = false;
+    item.error = '';
+    this.#changed('update');
+    return item;
+  }
+
+  discard(nonce) {
+    this.pending = this.pending.filter((item) => item.nonce !== nonce);
+    this.#changed('update');
+  }
+
+  /** A local line such as "Ada joined", placed after the newest message. */
+  notice(text) {
+    this.#noticeCount += 1;
+    this.notices.push({ key: `n${this.#noticeCount}`, afterSeq: this.newestSeq, text, at: new Date() });
+    if (this.notices.length > 200) this.notices.shift();
+    this.#changed('append');
+  }
+
+  /** Everything to show, in order: messages by seq with notices between, then pending sends. */
+  entries() {
+    const out = [];
+    const notices = [...this.notices];
+    let n = 0;
+    while (n < notices.length && (notices[n].afterSeq === null || notices[n].afterSeq < (this.oldestSeq ?? Infinity))) {
+      out.push({ kind: 'notice', key: notices[n].key, notice: notices[n] });
+      n += 1;
+    }
+    for (const seq of this.#seqs()) {
+      out.push({ kind: 'message', key: `m${seq}`, message: this.#bySeq.get(seq) });
+      while (n < notices.length && notices[n].afterSeq !== null && notices[n].afterSeq <= seq) {
+        out.push({ kind: 'notice', key: notices[n].key, notice: notices[n] });
+        n += 1;
+      }
+    }
+    for (; n < notices.length; n += 1) out.push({ kind: 'notice', key: notices[n].key, notice: notices[n] });
+    for (const item of this.pending) out.push({ kind: 'pending', key: `p${item.nonce}`, pending: item });
+    return out;
+  }
+
+  /** My messages replayed after a reconnect settle the pending sends they answer. */
+  #matchPending(messages) {
+    if (!this.pending.length) return;
+    for (const message of messages) {
+      if (message.author?.id !== this.meId) continue;
+      const index = this.pending.findIndex((item) => item.transmitted && item.body === message.body);
+      if (index >= 0) this.pending.splice(index, 1);
+    }
+  }
+
+  #seqs() {
+    if (!this.#sorted) this.#sorted = [...this.#bySeq.keys()].sort((a, b) => a - b);
+    return this.#sorted;
+  }
+
+  #changed(reason) {
+    this.dispatchEvent(new CustomEvent('change', { detail: { reason } }));
+  }
+}

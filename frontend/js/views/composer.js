@@ -1,0 +1,101 @@
+// Writing a message: Enter sends, Shift+Enter starts a new line, the box grows with
+// the text, and typing is announced to the room (at most every few seconds).
+
+import { h, uniqueId } from '../dom.js';
+import { codePoints } from '../format.js';
+import { icon } from '../icons.js';
+
+const MAX_BODY = 4000;
+const WARN_AT = 3600;
+
+export class Composer {
+  constructor({ onSend, onTyping, onEditLast }) {
+    this.onSend = onSend;
+    this.onTyping = onTyping;
+    this.onEditLast = onEditLast;
+    const id = uniqueId('composer');
+    this.label = h('label', { for: id, class: 'sr-only' }, 'Message');
+    this.input = h('textarea', {
+      id,
+      class: 'composer-input',
+      rows: 1,
+      placeholder: 'Message',
+      autocomplete: 'off',
+      'aria-describedby': `${id}-hint ${id}-count`,
+    });
+    this.count = h('span', { class: 'composer-count', id: `${id}-count`, 'aria-live': 'polite' });
+    this.send = h('button', { type: 'submit', class: 'send-button', 'aria-label': 'Send message', title: 'Send (Enter)' }, icon('send', { size: 18 }));
+    this.el = h(
+      'form',
+      { class: 'composer', id: 'composer' },
+      this.label,
+      h('div', { class: 'composer-box' }, this.input, this.send),
+      h(
+        'div',
+        { class: 'composer-foot' },
+        h('span', { class: 'composer-hint', id: `${id}-hint` }, h('kbd', {}, 'Enter'), ' to send · ', h('kbd', {}, 'Shift'), '+', h('kbd', {}, 'Enter'), ' for a new line'),
+        this.count,
+      ),
+    );
+
+    this.input.addEventListener('keydown', (event) => this.#onKey(event));
+    this.input.addEventListener('input', () => {
+      this.#grow();
+      this.#updateCount();
+      if (this.input.value.trim()) this.onTyping();
+    });
+    this.el.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.#submit();
+    });
+    this.#updateCount();
+  }
+
+  setRoomName(name) {
+    const text = `Message ${name}`;
+    this.input.placeholder = text;
+    this.label.textContent = text;
+  }
+
+  setDisabled(disabled, placeholder) {
+    this.input.disabled = disabled;
+    this.send.disabled = disabled;
+    if (placeholder) this.input.placeholder = placeholder;
+  }
+
+  focus() {
+    this.input.focus();
+  }
+
+  #onKey(event) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && !event.isComposing) {
+      event.preventDefault();
+      this.#submit();
+    } else if (event.key === 'ArrowUp' && this.input.value === '' && this.onEditLast()) {
+      event.preventDefault();
+    }
+  }
+
+  #submit() {
+    const body = this.input.value.trim();
+    if (!body || codePoints(body) > MAX_BODY) return;
+    this.onSend(body);
+    this.input.value = '';
+    this.#grow();
+    this.#updateCount();
+    this.input.focus();
+  }
+
+  #grow() {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${this.input.scrollHeight}px`;
+  }
+
+  #updateCount() {
+    const length = codePoints(this.input.value.trim());
+    const left = MAX_BODY - length;
+    this.count.textContent = length >= WARN_AT ? (left >= 0 ? `${left} left` : `${-left} too many`) : '';
+    this.count.classList.toggle('over', left < 0);
+    this.send.disabled = this.input.disabled || length === 0 || left < 0;
+  }
+}

@@ -1,0 +1,227 @@
+// The right column: who is in the room and who is online now; owners and room
+// admins invite by username, change roles and remove people here.
+
+import { h, replace, srOnly, uniqueId } from '../dom.js';
+import { describeError } from '../errors.js';
+import { displayName, ROLE_LABELS } from '../format.js';
+import { icon } from '../icons.js';
+import { confirmDialog } from './dialogs.js';
+import { avatar } from './sidebar.js';
+import { toast } from './toasts.js';
+
+const ROLE_ORDER = { owner: 0, admin: 1, member: 2 };
+
+export class MembersPanel {
+  constructor({ onClose }) {
+    this.room = null;
+    this.count = h('span', { class: 'count' });
+    this.body = h('div', { class: 'members-body' });
+    this.el = h(
+      'aside',
+      { class: 'members', id: 'members', 'aria-labelledby': 'members-title' },
+      h(
+        'div',
+        { class: 'members-head' },
+        h('h2', { id: 'members-title' }, 'Members ', this.count),
+        h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close members', title: 'Close', onclick: onClose }, icon('close')),
+      ),
+      this.body,
+    );
+    this.inviteForm = this.#buildInvite();
+  }
+
+  setRoom(room) {
+    this.room = room;
+    this.render();
+  }
+
+  render() {
+    const room = this.room;
+    if (!room || room.access !== 'member') {
+      this.count.textContent = '';
+      replace(this.body, room?.access === 'not-member' ? h('p', { class: 'muted pad' }, 'Join the room to see who is here.') : null);
+      return;
+    }
+    if (!room.membersLoaded) {
+      replace(this.body, h('p', { class: 'muted pad' }, 'Loading members…'));
+      return;
+    }
+    const members = [...room.members].sort(
+      (a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || displayName(a.user).localeCompare(displayName(b.user)),
+    );
+    const focused = this.body.contains(document.activeElement)
+      ? document.activeElement.closest('[data-user-id]')?.dataset.userId
+      : null;
+    const online = members.filter((m) => room.online.has(m.user.id));
+    const offline = members.filter((m) => !room.online.has(m.user.id));
+    this.count.textContent = String(members.length);
+    this.count.setAttribute('aria-label', `${members.length} members, ${online.length} online`);
+    replace(
+      this.body,
+      room.isManager ? this.inviteForm.el : null,
+      this.#section(`Online — ${online.length}`, online, true),
+      offline.length ? this.#section(`Offline — ${offline.length}`, offline, false) : null,
+      h(
+        'div',
+        { class: 'members-foot' },
+        h('button', { type: 'button', class: 'button subtle danger-text', id: 'leave-room', onclick: () => this.#leave() }, icon('door', { size: 16 }), 'Leave room'),
+      ),
+    );
+    if (focused) this.body.querySelector(`[data-user-id="${CSS.escape(focused)}"] summary`)?.focus();
+  }
+
+  #section(title, members, online) {
+    const id = uniqueId('members-section');
+    return h(
+      'section',
+      { class: 'member-section', 'aria-labelledby': id },
+      h('h3', { class: 'section-label', id }, title),
+      h('ul', { class: 'member-list' }, members.map((m) => this.#member(m, online))),
+    );
+  }
+
+  #member(member, online) {
+    const room = this.room;
+    const me = member.user.id === room.me.id;
+    const canManage = room.isManager && !me && (room.role === 'owner' || member.role !== 'owner');
+    return h(
+      'li',
+      { class: `member${online ? ' online' : ''}`, dataset: { userId: String(member.user.id), username: member.user.username } },
+      h('span', { class: 'member-avatar' }, avatar(member.user, { size: 'sm' }), h('span', { class: 'presence-dot', 'aria-hidden': 'true' })),
+      h(
+        'span',
+        { class: 'member-text' },
+        h('span', { class: 'member-name' }, displayName(member.user), me ? h('span', { class: 'muted' }, ' (you)') : null),
+        h(
+          'span',
+          { class: 'member-handle' },
+          `@${member.user.username}`,
+          member.role !== 'member' ? h('span', { class: `role-badge role-${member.role}` }, ROLE_LABELS[member.role]) : null,
+        ),
+        srOnly(online ? ', online' : ', offline'),
+      ),
+      canManage ? this.#manage(member) : null,
+    );
+  }
+
+  #manage(member) {
+    const room = this.room;
+    const name = displayName(member.user);
+    const roles = room.role === 'owner' ? ['member', 'admin', 'owner'] : ['member', 'admin'];
+    const selectId = uniqueId('role');
+    const select = h(
+      'select',
+      { id: selectId },
+      roles.map((role) => h('option', { value: role, selected: role === member.role }, ROLE_LABELS[role])),
+    );
+    const status = h('p', { class: 'field-error', role: 'alert' });
+    select.addEventListener('change', async () => {
+      status.textContent = '';
+      select.disabled = true;
+      try {
+        await room.setRole(member.user.id, select.value);
+        toast(`${name} is now ${select.value === 'member' ? 'a member' : `an ${select.value}`}.`, { kind: 'info', timeout: 3000 });
+      } catch (error) {
+        select.value = member.role;
+        status.textContent = describeError(error, 'role');
+      } finally {
+        select.disabled = false;
+      }
+    });
+    const kick = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button small danger',
+        onclick: async () => {
+          const ok = await confirmDialog({
+            title: `Remove ${name}?`,
+            message: room.room.is_private
+              ? `${name} will lose access to this private room until invited again.`
+              : `${name} will be removed from this room. They can join again.`,
+            confirmLabel: 'Remove',
+            danger: true,
+          });
+          if (!ok) return;
+          try {
+            await room.removeMember(member.user.id);
+          } catch (error) {
+            status.textContent = describeError(error, 'kick');
+          }
+        },
+      },
+      'Remove from room',
+    );
+    return h(
+      'details',
+      { class: 'member-manage' },
+      h('summary', { 'aria-label': `Manage ${name}`, title: `Manage ${name}` }, icon('more', { size: 16 })),
+      h(
+        'div',
+        { class: 'manage-menu' },
+        h('label', { for: selectId }, 'Role'),
+        select,
+        kick,
+        status,
+      ),
+    );
+  }
+
+  #buildInvite() {
+    const inputId = uniqueId('invite');
+    const roleId = uniqueId('invite-role');
+    const input = h('input', { id: inputId, name: 'username', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', placeholder: 'username', maxlength: 32 });
+    const role = h('select', { id: roleId, 'aria-label': 'Role for the invited person' }, h('option', { value: 'member' }, 'Member'), h('option', { value: 'admin' }, 'Admin'));
+    const message = h('p', { class: 'form-message', role: 'status', 'aria-live': 'polite' });
+    const submit = h('button', { type: 'submit', class: 'button primary small' }, 'Invite');
+    const el = h(
+      'form',
+      { class: 'invite', id: 'invite-form' },
+      h('label', { for: inputId, class: 'section-label' }, icon('userPlus', { size: 14 }), ' Invite by username'),
+      input,
+      h('div', { class: 'invite-row' }, role, submit),
+      message,
+    );
+    el.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const username = input.value.trim().replace(/^@/, '');
+      message.className = 'form-message';
+      if (!username) {
+        message.textContent = 'Type the username of the person to invite.';
+        message.classList.add('error');
+        input.focus();
+        return;
+      }
+      submit.disabled = true;
+      try {
+        await this.room.invite(username, role.value);
+        message.textContent = `Invited @${username}.`;
+        message.classList.add('ok');
+        input.value = '';
+      } catch (error) {
+        message.textContent = describeError(error, 'invite');
+        message.classList.add('error');
+      } finally {
+        submit.disabled = false;
+        input.focus();
+      }
+    });
+    return { el, input };
+  }
+
+  async #leave() {
+    const room = this.room;
+    const ok = await confirmDialog({
+      title: `Leave ${room.room.name ?? 'this room'}?`,
+      message: room.room.is_private ? "It's private: you'll need a new invitation to come back." : 'You can join again any time.',
+      confirmLabel: 'Leave room',
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      await room.leave();
+    } catch (error) {
+      toast(describeError(error, 'leave'));
+    }
+  }
+}

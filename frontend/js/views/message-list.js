@@ -1,0 +1,412 @@
+// The scrolling list of messages: renders the room's timeline (reusing a node per
+// message), groups runs by one author, marks days, keeps the reading position, pages
+// older messages in at the top, and edits in place.
+
+import { h, replace, uniqueId } from '../dom.js';
+import { dayKey, dayLabel, displayName, formatFull, formatTime, parseTime } from '../format.js';
+import { icon } from '../icons.js';
+import { avatar } from './sidebar.js';
+
+const GROUP_WITHIN_MS = 5 * 60 * 1000;
+const NEAR_BOTTOM_PX = 120;
+const LOAD_OLDER_PX = 600;
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/g;
+
+/** Message text as text nodes, with web addresses as links. Never parsed as HTML. */
+export function renderBody(text) {
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    let url = match[0];
+    const trailing = /[.,;:!?)\]}'"]+$/.exec(url);
+    if (trailing) url = url.slice(0, -trailing[0].length);
+    let href = null;
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') href = parsed.href;
+    } catch {
+      href = null;
+    }
+    if (!href) continue;
+    parts.push(text.slice(last, match.index));
+    parts.push(h('a', { href, target: '_blank', rel: 'noopener noreferrer nofollow' }, url));
+    last = match.index + url.length;
+  }
+  parts.push(text.slice(last));
+  return parts.filter((part) => part !== '');
+}
+
+function timeEl(date, className) {
+  const d = parseTime(date);
+  return h('time', { class: className, datetime: d.toISOString(), title: formatFull(d) }, formatTime(d));
+}
+
+export class MessageList {
+  constructor({ room, me, onEdit, onDelete, onRetry, onDiscard, onLoadOlder, canDelete, onEditDone }) {
+    this.room = room;
+    this.me = me;
+    this.onEdit = onEdit;
+    this.onDelete = onDelete;
+    this.onRetry = onRetry;
+    this.onDiscard = onDiscard;
+    this.onLoadOlder = onLoadOlder;
+    this.canDelete = canDelete;
+    this.onEditDone = onEditDone;
+    this.nodes = new Map(); // key -> {el, sig}
+    this.editing = null; // seq being edited
+    this.atBottom = true;
+    this.unseen = 0;
+
+    this.list = h('ol', { class: 'messages', id: 'messages' });
+    this.top = h('div', { class: 'timeline-top' });
+    this.scroller = h(
+      'div',
+      { class: 'timeline', id: 'timeline', role: 'log', tabindex: '0', 'aria-label': 'Messages', 'aria-live': 'polite', 'aria-relevant': 'additions' },
+      h('div', { class: 'timeline-inner' }, this.top, this.list),
+    );
+    this.jump = h(
+      'button',
+      { type: 'button', class: 'jump-latest', hidden: true, onclick: () => this.scrollToBottom(true) },
+      icon('down', { size: 14 }),
+      h('span', { class: 'jump-text' }, 'Jump to latest'),
+    );
+    this.el = h('div', { class: 'timeline-wrap' }, this.scroller, this.jump);
+
+    this.scroller.addEventListener('scroll', () => this.#onScroll(), { passive: true });
+    this.resizer = new ResizeObserver(() => {
+      if (this.atBottom) this.scrollToBottom();
+    });
+    this.resizer.observe(this.scroller);
+  }
+
+  destroy() {
+    this.resizer.disconnect();
+  }
+
+  focus() {
+    this.scroller.focus();
+  }
+
+  setLabel(text) {
+    this.scroller.setAttribute('aria-label', text);
+  }
+
+  scrollToBottom(smooth = false) {
+    this.scroller.scrollTo({ top: this.scroller.scrollHeight, behavior: smooth ? 'smooth' : 'auto' });
+    this.atBottom = true;
+    this.unseen = 0;
+    this.jump.hidden = true;
+  }
+
+  /** Draw the timeline again; `reason` (reset, append, prepend, update) says how to scroll. */
+  render(reason = 'update') {
+    const wasAtBottom = this.atBottom;
+    const beforeHeight = this.scroller.scrollHeight;
+    const beforeTop = this.scroller.scrollTop;
+    const newestBefore = this.list.lastElementChild?.dataset.key;
+
+    const entries = this.room.timeline.entries();
+    this.#renderTop();
+    const desired = [];
+    const keep = new Set();
+    let previous = null;
+    let previousDay = null;
+    for (const entry of entries) {
+      const date = this.#dateOf(entry);
+      const day = dayKey(date);
+      if (day !== previousDay) {
+        desired.push(this.#cached(`d${day}`, day + dayLabel(date), () => this.#dayNode(date), keep));
+        previousDay = day;
+        previous = null;
+      }
+      const node = this.#nodeFor(entry, keep);
+      node.classList.toggle('continued', this.#continues(previous, entry, date));
+      desired.push(node);
+      previous = { entry, date };
+    }
+    let cursor = this.list.firstChild;
+    for (const node of desired) {
+      if (node === cursor) cursor = cursor.nextSibling;
+      else this.list.insertBefore(node, cursor);
+    }
+    while (cursor) {
+      const next = cursor.nextSibling;
+      cursor.remove();
+      cursor = next;
+    }
+    for (const key of this.nodes.keys()) if (!keep.has(key)) this.nodes.delete(key);
+
+    if (reason === 'reset') {
+      this.scrollToBottom();
+    } else if (reason === 'prepend') {
+      this.scroller.scrollTop = beforeTop + (this.scroller.scrollHeight - beforeHeight);
+    } else if (wasAtBottom) {
+      this.scrollToBottom();
+    } else if (reason === 'append') {
+      const newest = this.list.lastElementChild;
+      if (newest?.dataset.key !== newestBefore && newest?.classList.contains('mine')) this.scrollToBottom();
+      else if (newest?.dataset.key !== newestBefore) {
+        this.unseen += 1;
+        this.jump.hidden = false;
+      }
+    }
+    this.#fillViewport();
+  }
+
+  /** Start editing my newest message (arrow up in an empty composer). */
+  editLast() {
+    const mine = [...this.list.querySelectorAll('.msg.mine[data-seq]:not(.deleted)')].pop();
+    if (mine) this.#startEdit(Number(mine.dataset.seq));
+    return Boolean(mine);
+  }
+
+  // --- nodes ---------------------------------------------------------------
+
+  #dateOf(entry) {
+    if (entry.kind === 'message') return parseTime(entry.message.created_at);
+    if (entry.kind === 'pending') return entry.pending.createdAt;
+    return entry.notice.at;
+  }
+
+  #authorOf(entry) {
+    if (entry.kind === 'message') return entry.message.author.id;
+    if (entry.kind === 'pending') return this.me.id;
+    return null;
+  }
+
+  #continues(previous, entry, date) {
+    if (!previous || entry.kind === 'notice' || previous.entry.kind === 'notice') return false;
+    if (this.#authorOf(previous.entry) !== this.#authorOf(entry)) return false;
+    if (entry.kind === 'message' && entry.message.seq === this.editing) return false;
+    return date - previous.date < GROUP_WITHIN_MS;
+  }
+
+  #cached(key, sig, build, keep) {
+    keep.add(key);
+    const hit = this.nodes.get(key);
+    if (hit && hit.sig === sig) return hit.el;
+    const el = build();
+    el.dataset.key = key;
+    if (hit) hit.el.replaceWith(el);
+    this.nodes.set(key, { el, sig });
+    return el;
+  }
+
+  #nodeFor(entry, keep) {
+    if (entry.kind === 'notice') {
+      return this.#cached(entry.key, '', () => this.#noticeNode(entry.notice), keep);
+    }
+    if (entry.kind === 'pending') {
+      const p = entry.pending;
+      return this.#cached(entry.key, `${p.failed}|${p.error}`, () => this.#pendingNode(p), keep);
+    }
+    const m = entry.message;
+    const editing = this.editing === m.seq;
+    const sig = [m.body, m.edited_at, m.deleted, displayName(m.author), editing].join('\u0000');
+    if (editing && this.nodes.get(entry.key)?.sig.endsWith('\u0000true')) {
+      keep.add(entry.key);
+      return this.nodes.get(entry.key).el; // keep the edit box as the person left it
+    }
+    return this.#cached(entry.key, sig, () => this.#messageNode(m), keep);
+  }
+
+  #dayNode(date) {
+    return h('li', { class: 'day-divider', role: 'separator' }, h('span', {}, dayLabel(date)));
+  }
+
+  #noticeNode(notice) {
+    return h('li', { class: 'notice' }, h('span', { class: 'notice-text' }, notice.text), timeEl(notice.at, 'notice-time'));
+  }
+
+  #shell({ author, date, mine, classes, body, status, actions, dataset }) {
+    return h(
+      'li',
+      { class: `msg${mine ? ' mine' : ''} ${classes}`, dataset },
+      h('div', { class: 'msg-gutter' }, avatar(author), timeEl(date, 'msg-gutter-time')),
+      h(
+        'div',
+        { class: 'msg-content' },
+        h('div', { class: 'msg-meta' }, h('span', { class: 'msg-author' }, displayName(author)), timeEl(date, 'msg-time')),
+        body,
+        status,
+      ),
+      actions,
+    );
+  }
+
+  #messageNode(m) {
+    const mine = m.author.id === this.me.id;
+    const editing = this.editing === m.seq;
+    let body;
+    if (m.deleted) body = h('div', { class: 'msg-body' }, h('em', { class: 'msg-deleted' }, 'This message was deleted.'));
+    else if (editing) body = this.#editForm(m);
+    else {
+      body = h(
+        'div',
+        { class: 'msg-body' },
+        h('span', { class: 'msg-text' }, renderBody(m.body)),
+        m.edited_at ? h('span', { class: 'msg-edited', title: `Edited ${formatFull(m.edited_at)}` }, ' (edited)') : null,
+      );
+    }
+    const buttons = [];
+    if (!m.deleted && !editing) {
+      if (mine) {
+        buttons.push(
+          h('button', { type: 'button', class: 'icon-button small', 'aria-label': 'Edit message', title: 'Edit', onclick: () => this.#startEdit(m.seq) }, icon('edit', { size: 15 })),
+        );
+      }
+      if (mine || this.canDelete()) {
+        buttons.push(
+          h('button', { type: 'button', class: 'icon-button small', 'aria-label': 'Delete message', title: 'Delete', onclick: () => this.onDelete(m.seq) }, icon('trash', { size: 15 })),
+        );
+      }
+    }
+    return this.#shell({
+      author: m.author,
+      date: m.created_at,
+      mine,
+      classes: `${m.deleted ? 'deleted' : ''} ${editing ? 'editing' : ''}`,
+      dataset: { seq: String(m.seq), authorId: String(m.author.id) },
+      body,
+      status: null,
+      actions: buttons.length ? h('div', { class: 'msg-actions', role: 'group', 'aria-label': 'Message actions' }, buttons) : null,
+    });
+  }
+
+  #pendingNode(p) {
+    const status = p.failed
+      ? h(
+          'div',
+          { class: 'msg-status failed', role: 'alert' },
+          h('span', {}, p.error || 'Not sent.'),
+          h('button', { type: 'button', class: 'link-button', onclick: () => this.onRetry(p.nonce) }, 'Retry'),
+          h('button', { type: 'button', class: 'link-button', onclick: () => this.onDiscard(p.nonce) }, 'Discard'),
+        )
+      : h('div', { class: 'msg-status' }, h('span', { class: 'sending' }, 'Sending…'));
+    return this.#shell({
+      author: this.me,
+      date: p.createdAt,
+      mine: true,
+      classes: `pending${p.failed ? ' failed' : ''}`,
+      dataset: { nonce: p.nonce, state: p.failed ? 'failed' : 'pending' },
+      body: h('div', { class: 'msg-body' }, h('span', { class: 'msg-text' }, renderBody(p.body))),
+      status,
+      actions: null,
+    });
+  }
+
+  #editForm(m) {
+    const id = uniqueId('edit');
+    const input = h('textarea', { id, class: 'edit-input', rows: 1, maxlength: 4000 * 2 });
+    input.value = m.body;
+    const error = h('p', { class: 'field-error', role: 'alert' });
+    const save = h('button', { type: 'submit', class: 'button primary small' }, 'Save');
+    const cancel = h('button', { type: 'button', class: 'button small', onclick: () => this.#stopEdit() }, 'Cancel');
+    const form = h(
+      'form',
+      { class: 'edit-form' },
+      h('label', { for: id, class: 'sr-only' }, 'Edit message'),
+      input,
+      error,
+      h('div', { class: 'edit-actions' }, h('span', { class: 'hint' }, 'Enter to save · Esc to cancel'), cancel, save),
+    );
+    const grow = () => {
+      input.style.height = 'auto';
+      input.style.height = `${input.scrollHeight + 2}px`;
+    };
+    input.addEventListener('input', grow);
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.#stopEdit();
+      } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const body = input.value.trim();
+      if (!body) {
+        error.textContent = "A message can't be empty. Delete it instead.";
+        return;
+      }
+      if (body === m.body) {
+        this.#stopEdit();
+        return;
+      }
+      save.disabled = true;
+      const problem = await this.onEdit(m.seq, body);
+      save.disabled = false;
+      if (problem) error.textContent = problem;
+      else this.#stopEdit();
+    });
+    requestAnimationFrame(() => {
+      grow();
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    });
+    return form;
+  }
+
+  #startEdit(seq) {
+    this.editing = seq;
+    this.render('update');
+    const el = this.nodes.get(`m${seq}`)?.el;
+    el?.scrollIntoView({ block: 'nearest' });
+  }
+
+  #stopEdit() {
+    const seq = this.editing;
+    this.editing = null;
+    this.render('update');
+    this.onEditDone?.(seq);
+  }
+
+  // --- scrolling -------------------------------------------------------------
+
+  #renderTop() {
+    const timeline = this.room.timeline;
+    if (this.room.loadingOlder) {
+      replace(this.top, h('p', { class: 'timeline-loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading older messages…'));
+    } else if (timeline.hasOlder) {
+      replace(
+        this.top,
+        h('button', { type: 'button', class: 'button small load-older', onclick: () => this.onLoadOlder() }, 'Load older messages'),
+      );
+    } else if (this.room.historyLastSeq !== null || timeline.size > 0) {
+      const name = this.room.room.name ?? 'this room';
+      replace(
+        this.top,
+        h(
+          'div',
+          { class: 'room-intro' },
+          h('div', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(this.room.room.is_private ? 'lock' : 'hash', { size: 22 })),
+          h('h2', {}, `Welcome to ${this.room.room.is_private ? '' : '#'}${name}`),
+          h('p', {}, this.room.room.description || 'This is the very beginning of the conversation.'),
+        ),
+      );
+    } else {
+      replace(this.top);
+    }
+  }
+
+  #onScroll() {
+    const { scrollTop, scrollHeight, clientHeight } = this.scroller;
+    this.atBottom = scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
+    if (this.atBottom && !this.jump.hidden) {
+      this.jump.hidden = true;
+      this.unseen = 0;
+    }
+    if (scrollTop < LOAD_OLDER_PX && this.room.timeline.hasOlder && !this.room.loadingOlder) this.onLoadOlder();
+  }
+
+  /** Too few messages to scroll: fetch older ones until the view is full. */
+  #fillViewport() {
+    const { scrollHeight, clientHeight } = this.scroller;
+    if (clientHeight && scrollHeight <= clientHeight + 40 && this.room.timeline.hasOlder && !this.room.loadingOlder) {
+      queueMicrotask(() => this.onLoadOlder());
+    }
+  }
+}
+

@@ -1,0 +1,251 @@
+// The middle column for one room: its header with the connection state, the
+// messages, who is typing, and the composer — or why the room can't be shown.
+
+import { h, replace } from '../dom.js';
+import { describeError } from '../errors.js';
+import { displayName } from '../format.js';
+import { icon } from '../icons.js';
+import { State } from '../socket.js';
+import { Composer } from './composer.js';
+import { confirmDialog } from './dialogs.js';
+import { MessageList } from './message-list.js';
+import { toast } from './toasts.js';
+
+const STATE_LABELS = {
+  [State.CONNECTING]: 'Connecting…',
+  [State.CONNECTED]: 'Connected',
+  [State.RECONNECTING]: 'Reconnecting…',
+  [State.OFFLINE]: 'Offline',
+  [State.STOPPED]: 'Disconnected',
+};
+
+export class RoomView {
+  constructor({ session: room, onToggleMembers, onShowRooms, onLeft, onRead }) {
+    this.room = room;
+    this.onLeft = onLeft;
+    this.onRead = onRead;
+    this.countdown = null;
+
+    this.title = h('h1', { class: 'room-title' });
+    this.description = h('p', { class: 'room-description' });
+    this.stateDot = h('span', { class: 'state-dot', 'aria-hidden': 'true' });
+    this.stateText = h('span', { class: 'state-text' }, 'Connecting…');
+    this.retryButton = h('button', { type: 'button', class: 'link-button', hidden: true, onclick: () => room.retryNow() }, 'Retry now');
+    this.connection = h(
+      'div',
+      { class: 'connection', id: 'connection', role: 'status', dataset: { connectionState: State.CONNECTING } },
+      this.stateDot,
+      this.stateText,
+      this.retryButton,
+    );
+    this.membersButton = h(
+      'button',
+      { type: 'button', class: 'icon-button members-toggle', id: 'members-toggle', 'aria-controls': 'members', 'aria-label': 'Members', title: 'Members', onclick: onToggleMembers },
+      icon('users'),
+      h('span', { class: 'members-count' }),
+    );
+    this.header = h(
+      'header',
+      { class: 'room-header' },
+      h('button', { type: 'button', class: 'icon-button only-narrow', id: 'rooms-toggle', 'aria-controls': 'sidebar', 'aria-label': 'Rooms', onclick: onShowRooms }, icon('menu')),
+      h('div', { class: 'room-heading' }, this.title, this.description),
+      this.connection,
+      this.membersButton,
+    );
+
+    this.list = new MessageList({
+      room,
+      me: room.me,
+      onEdit: (seq, body) => this.#edit(seq, body),
+      onDelete: (seq) => this.#delete(seq),
+      onRetry: (nonce) => room.retrySend(nonce),
+      onDiscard: (nonce) => room.discardSend(nonce),
+      onLoadOlder: () => room.loadOlder(),
+      canDelete: () => room.isManager,
+      onEditDone: () => this.composer.focus(),
+    });
+    this.typing = h('div', { class: 'typing', id: 'typing', 'aria-live': 'polite' });
+    this.banner = h('div', { class: 'banner', hidden: true, role: 'status' });
+    this.composer = new Composer({
+      onSend: (body) => room.send(body),
+      onTyping: () => room.notifyTyping(),
+      onEditLast: () => this.list.editLast(),
+    });
+    this.content = h('div', { class: 'room-content' });
+    this.el = h('main', { class: 'room', id: 'main', 'aria-labelledby': 'room-title' }, this.header, this.content);
+    this.title.id = 'room-title';
+
+    room.addEventListener('timeline', (event) => {
+      this.list.render(event.detail.reason);
+      this.#markRead();
+    });
+    room.addEventListener('older', () => this.list.render('prepend'));
+    room.addEventListener('connection', () => this.#renderConnection());
+    room.addEventListener('typing', () => this.#renderTyping());
+    room.addEventListener('members', () => this.#renderCount());
+    room.addEventListener('access', () => this.#renderAccess());
+    room.addEventListener('room', () => this.#renderTitle());
+    room.addEventListener('problem', (event) => toast(event.detail.message));
+    document.addEventListener('visibilitychange', (this.onVisible = () => this.#markRead()));
+
+    this.#renderTitle();
+    this.#renderAccess();
+    this.#renderConnection();
+  }
+
+  destroy() {
+    clearInterval(this.countdown);
+    document.removeEventListener('visibilitychange', this.onVisible);
+    this.list.destroy();
+  }
+
+  focusComposer() {
+    if (!this.composer.input.disabled && this.composer.el.isConnected) this.composer.focus();
+  }
+
+  setMembersExpanded(expanded) {
+    this.membersButton.setAttribute('aria-expanded', String(expanded));
+  }
+
+  #renderTitle() {
+    const { room } = this.room;
+    const name = room.name ?? '';
+    replace(this.title, icon(room.is_private ? 'lock' : 'hash', { size: 18 }), h('span', { class: 'room-name' }, name));
+    this.description.textContent = room.description ?? '';
+    this.description.hidden = !room.description;
+    const label = `${room.is_private ? '' : '#'}${name}`;
+    this.composer.setRoomName(label);
+    this.list.setLabel(`Messages in ${label}`);
+    if (name) document.title = `${label} · Hubbub`;
+  }
+
+  #renderCount() {
+    const count = this.room.membersLoaded ? this.room.members.length : '';
+    this.membersButton.querySelector('.members-count').textContent = String(count);
+    this.membersButton.setAttribute('aria-label', count ? `Members (${count})` : 'Members');
+  }
+
+  #renderAccess() {
+    const { access } = this.room;
+    const name = this.room.room.name ?? 'this room';
+    this.connection.hidden = access !== 'member' && access !== 'unknown';
+    if (access === 'member' || access === 'unknown') {
+      if (!this.content.contains(this.list.el)) {
+        replace(this.content, this.list.el, this.banner, this.typing, this.composer.el);
+        this.list.render('reset');
+      }
+      return;
+    }
+    if (access === 'left') {
+      this.onLeft?.(this.room.room, 'left');
+      return;
+    }
+    const cards = {
+      'not-member': () => {
+        const join = h('button', { type: 'button', class: 'button primary', id: 'join-room' }, 'Join room');
+        const error = h('p', { class: 'form-error', role: 'alert' });
+        join.addEventListener('click', async () => {
+          join.disabled = true;
+          error.textContent = '';
+          try {
+            await this.room.join();
+          } catch (err) {
+            error.textContent = describeError(err, 'join');
+            join.disabled = false;
+          }
+        });
+        queueMicrotask(() => join.focus());
+        return [
+          `You're not in #${name} yet`,
+          this.room.room.description || 'Join to read the conversation and take part.',
+          join,
+          error,
+        ];
+      },
+      gone: () => [`${name === 'this room' ? 'This room' : name} is gone`, 'It was deleted, or you no longer have access to it.'],
+      removed: () => [`You were removed from ${name}`, 'An owner or admin of the room removed you.'],
+      banned: () => [`You are banned from ${name}`, 'An owner or admin of the room banned you.'],
+      error: () => ["Can't open this room", 'The server refused the connection.'],
+    };
+    const [heading, text, ...extra] = (cards[access] ?? cards.error)();
+    replace(
+      this.content,
+      h('div', { class: 'room-state' }, h('div', { class: 'room-state-card' }, h('h2', {}, heading), h('p', {}, text), ...extra)),
+    );
+  }
+
+  #renderConnection() {
+    const { state, retryAt } = this.room.connection;
+    this.connection.dataset.connectionState = state;
+    clearInterval(this.countdown);
+    const update = () => {
+      let text = STATE_LABELS[state] ?? state;
+      if (state === State.RECONNECTING && retryAt && retryAt > Date.now()) {
+        text = `Reconnecting in ${Math.ceil((retryAt - Date.now()) / 1000)} s`;
+      }
+      this.stateText.textContent = text;
+    };
+    update();
+    if (state === State.RECONNECTING && retryAt) this.countdown = setInterval(update, 500);
+    this.retryButton.hidden = state !== State.RECONNECTING;
+
+    const troubled = state === State.RECONNECTING || state === State.OFFLINE;
+    this.banner.hidden = !troubled;
+    if (troubled) {
+      replace(
+        this.banner,
+        icon(state === State.OFFLINE ? 'close' : 'retry', { size: 15 }),
+        h(
+          'span',
+          {},
+          state === State.OFFLINE
+            ? "You're offline. Messages you write will be sent when the connection is back."
+            : 'Connection lost — reconnecting. Messages you write will be sent when it is back.',
+        ),
+      );
+    }
+    if (state === State.CONNECTED) this.#markRead();
+  }
+
+  #renderTyping() {
+    const names = [...this.room.typing.values()].map(({ user }) => displayName(user));
+    if (!names.length) {
+      replace(this.typing);
+      return;
+    }
+    let text;
+    if (names.length === 1) text = `${names[0]} is typing…`;
+    else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
+    else text = 'Several people are typing…';
+    replace(this.typing, h('span', { class: 'typing-dots', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')), h('span', { class: 'typing-text' }, text));
+  }
+
+  #markRead() {
+    if (document.visibilityState === 'visible') this.onRead?.(this.room.room.id, this.room.lastSeq);
+  }
+
+  async #edit(seq, body) {
+    try {
+      await this.room.edit(seq, body);
+      return null;
+    } catch (error) {
+      return describeError(error, 'edit');
+    }
+  }
+
+  async #delete(seq) {
+    const ok = await confirmDialog({
+      title: 'Delete this message?',
+      message: "Everyone in the room will see that it was deleted. This can't be undone.",
+      confirmLabel: 'Delete',
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      await this.room.remove(seq);
+    } catch (error) {
+      toast(describeError(error, 'delete'));
+    }
+    this.focusComposer();
+  }
+}
