@@ -1,0 +1,106 @@
+"""The Redis-backed parts against a real Redis: broker, presence, the shared send limit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from api.auth.schemas import UserSummary
+from api.ratelimit import RedisSendLimiter
+from api.realtime.brokers.redis import RedisBroker
+from api.realtime.envelope import Envelope, Kind, room_channel
+from api.realtime.presence import RedisPresence
+
+ADA = UserSummary(id=1, username="ada", display_name="Ada")
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+        self.arrived = asyncio.Event()
+
+    def deliver(self, envelope: Envelope) -> None:
+        self.envelopes.append(envelope)
+        self.arrived.set()
+
+    async def resumed(self) -> None:
+        pass
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def start_broker(url: str, worker: str, inbox: Inbox) -> RedisBroker:
+    broker = RedisBroker(url, worker_id=worker)
+    await broker.start(deliver=inbox.deliver, on_resume=inbox.resumed)
+    assert broker.healthy
+    return broker
+
+
+async def test_envelopes_reach_other_workers_only(redis_url: str, redis_client: Redis) -> None:
+    inbox_a, inbox_b = Inbox(), Inbox()
+    a = await start_broker(redis_url, "a", inbox_a)
+    b = await start_broker(redis_url, "b", inbox_b)
+    try:
+        await b.subscribe(room_channel(5))
+        await a.subscribe(room_channel(5))
+        sent = Envelope(Kind.MESSAGE, 5, '{"type":"message"}', seq=1)
+        await a.publish([sent])
+        await asyncio.wait_for(inbox_b.arrived.wait(), 5)
+        assert inbox_b.envelopes[0].frame == sent.frame and inbox_b.envelopes[0].seq == 1
+        await asyncio.sleep(0.1)
+        assert inbox_a.envelopes == []  # a worker does not hear itself
+        # Unsubscribed when the last local connection leaves.
+        channel = room_channel(5)
+        assert (await redis_client.pubsub_numsub(channel))[0][1] == 2
+        await b.unsubscribe(channel)
+        await asyncio.sleep(0.1)
+        assert (await redis_client.pubsub_numsub(channel))[0][1] == 1
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+async def test_presence_is_one_per_user_across_workers(redis_client: Redis) -> None:
+    a = RedisPresence(redis_client, worker_id="a", ttl_seconds=30)
+    b = RedisPresence(redis_client, worker_id="b", ttl_seconds=30)
+    assert await a.arrive(9, ADA) is True
+    assert await b.arrive(9, ADA) is False  # already here through worker a
+    assert [u.id for u in await b.online(9)] == [1]
+    assert await a.depart(9, ADA.id) is False  # still here through worker b
+    assert await b.depart(9, ADA.id) is True
+    assert await a.online(9) == []
+
+
+async def test_a_crashed_workers_presence_expires(redis_client: Redis) -> None:
+    crashed = RedisPresence(redis_client, worker_id="crashed", ttl_seconds=0.3)
+    alive = RedisPresence(redis_client, worker_id="alive", ttl_seconds=30)
+    await crashed.arrive(9, ADA)
+    assert [u.id for u in await alive.online(9)] == [1]
+    await asyncio.sleep(0.5)  # the crashed worker never refreshed
+    assert await alive.online(9) == []
+    assert await alive.arrive(9, ADA) is True
+
+
+async def test_connection_counts_add_up_across_workers(redis_client: Redis) -> None:
+    a = RedisPresence(redis_client, worker_id="a", ttl_seconds=30)
+    b = RedisPresence(redis_client, worker_id="b", ttl_seconds=30)
+    await a.refresh([(9, 1)], connections=3)
+    await b.refresh([], connections=4)
+    assert await a.connections(local=5) == 9  # a's own count is the live one
+
+
+async def test_the_send_limit_is_shared_by_workers(redis_client: Redis) -> None:
+    a = RedisSendLimiter(redis_client, rate=1, burst=3)
+    b = RedisSendLimiter(redis_client, rate=1, burst=3)
+    waits = [await limiter.take(42) for limiter in (a, b, a, b)]
+    assert waits[:3] == [0, 0, 0]
+    assert 0.5 < waits[3] <= 1.0
+    assert await a.take(43) == 0  # another user has a bucket of their own
