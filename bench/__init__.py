@@ -1,0 +1,1 @@
+"""Hubbub's benchmark suite: see bench/README.md."""

@@ -1,0 +1,1 @@
+"""One module per benchmark scenario; each returns `Figure`s for the report."""

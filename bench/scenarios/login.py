@@ -1,0 +1,134 @@
+"""login: a burst of concurrent logins (real argon2id hashes, the server's default cost)
+while the paced fanout runs; the fan-out p99 for messages sent during the burst against
+the p99 of the same server just before it. Hubbub only: the baseline has no logins."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import httpx
+from passlib.context import CryptContext
+
+from api.config import Settings as HubbubSettings
+from bench.loadgen import CpuMeter, Recorder, close_all, paced, perf, use_recorder
+from bench.report import Figure, at_most
+from bench.scenarios.common import HUBBUB, Deployment, Settings, deploy
+from bench.scenarios.fanout import DRAIN_SECONDS, paced_phase, subscribe, warm_up
+from bench.stats import Summary
+
+logger = logging.getLogger(__name__)
+
+PASSWORD = "correct horse battery staple"
+AFTER_BURST_SECONDS = 1.0
+
+
+def password_hash() -> str:
+    """An argon2id hash with the server's default parameters (read from its Settings)."""
+    defaults = HubbubSettings.model_fields
+    context = CryptContext(
+        schemes=["argon2"],
+        argon2__type="ID",
+        argon2__memory_cost=defaults["password_memory_kib"].default,
+        argon2__time_cost=defaults["password_time_cost"].default,
+        argon2__parallelism=defaults["password_parallelism"].default,
+    )
+    return str(context.hash(PASSWORD))
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRun:
+    before: Summary
+    during: Summary
+    burst_seconds: float
+    logins_ok: int
+    login_latency: Summary
+    server_cpu: float
+
+
+async def _burst(deployment: Deployment) -> tuple[int, list[float]]:
+    async with httpx.AsyncClient(
+        base_url=deployment.server.http_url, limits=httpx.Limits(max_connections=len(deployment.extra_users))
+    ) as client:
+
+        async def one(username: str) -> tuple[bool, float]:
+            start = perf()
+            response = await client.post("/api/auth/login", data={"username": username, "password": PASSWORD})
+            return response.status_code == 200, perf() - start
+
+        results = await asyncio.gather(*(one(name) for name in deployment.extra_users))
+    return sum(ok for ok, _ in results), [t for _, t in results]
+
+
+async def run(settings: Settings) -> list[Figure]:
+    n = settings.fanout_subscribers
+    stored_hash = await asyncio.to_thread(password_hash)
+    async with deploy(
+        HUBBUB, settings, rooms=1, members=n, password_users=settings.logins, password_hash=stored_hash
+    ) as deployment:
+        clients = await subscribe(deployment)
+        await warm_up(deployment, clients, settings)
+        before = await paced_phase(
+            deployment,
+            clients,
+            clients[:1],
+            rate=settings.paced_rate,
+            seconds=settings.login_before_seconds,
+            receivers=n,
+        )
+        recorder = Recorder(keep_send_times=True)
+        use_recorder(clients, recorder)
+        sender = asyncio.create_task(
+            paced(clients[:1], recorder, rate=settings.paced_rate, duration=3600, receivers=n)
+        )
+        await asyncio.sleep(0.5)
+        meter = CpuMeter(deployment.server.cpu_seconds)
+        burst_start = perf()
+        ok, latencies = await _burst(deployment)
+        burst_end = perf()
+        cpu = meter.read()
+        await asyncio.sleep(AFTER_BURST_SECONDS)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        await recorder.drain(DRAIN_SECONDS)
+        await close_all(clients)
+    during = Summary.of(
+        lat
+        for lat, sent in zip(recorder.latencies, recorder.send_times, strict=True)
+        if burst_start <= sent <= burst_end
+    )
+    run = LoginRun(before.latency, during, burst_end - burst_start, ok, Summary.of(latencies), cpu.server)
+    logger.info(
+        "login: p99 %.2f → %.2f ms during a %.2f s burst",
+        run.before.p99 * 1e3,
+        run.during.p99 * 1e3,
+        run.burst_seconds,
+    )
+    return figures(run, settings)
+
+
+def figures(run: LoginRun, settings: Settings) -> list[Figure]:
+    s = f"login burst ({settings.logins} logins, {settings.fanout_subscribers} subs)"
+    p99 = Figure(
+        s, "fan-out p99 during / before the burst", run.during.p99 / run.before.p99, None, "x", target="≤ 1.5"
+    )
+    p99.met = at_most(run.during.p99 / run.before.p99, 1.5)
+    return [
+        Figure(s, "fan-out p99 before the burst", run.before.p99, None, "ms"),
+        Figure(
+            s, f"fan-out p99 during the burst ({run.during.count} deliveries)", run.during.p99, None, "ms"
+        ),
+        p99,
+        Figure(s, "fan-out max during the burst", run.during.max, None, "ms"),
+        Figure(s, "burst duration (all logins answered)", run.burst_seconds, None, "s"),
+        Figure(s, "logins that succeeded", f"{run.logins_ok}/{settings.logins}"),
+        Figure(
+            s,
+            "login latency p50 / max",
+            f"{run.login_latency.p50 * 1e3:.0f} / {run.login_latency.max * 1e3:.0f} ms",
+        ),
+        Figure(s, "server CPU during the burst", run.server_cpu, None, "%"),
+    ]
