@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ScalarSelect, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -156,6 +156,7 @@ async def join_room(*, db: Database, access: RoomAccess) -> tuple[MembershipPubl
         # Only site admins get here; the way into a private room is an invite.
         raise NotFound(ROOM_NOT_FOUND)
     async with db.writing() as session:
+        access = await _lock(session, access)
         membership = await session.get(Membership, (access.room.id, access.user.id))
         if membership is not None:
             return MembershipPublic.model_validate(membership), False
@@ -172,9 +173,11 @@ async def join_room(*, db: Database, access: RoomAccess) -> tuple[MembershipPubl
 
 async def invite(*, db: Database, access: RoomAccess, data: InviteRequest) -> MembershipPublic:
     _require_manager(access)
-    if data.role == Role.owner and access.role != Role.owner:
-        raise Forbidden("Only an owner can make another owner")
     async with db.writing() as session:
+        access = await _lock(session, access)
+        _require_manager(access)
+        if data.role == Role.owner and access.role != Role.owner:
+            raise Forbidden("Only an owner can make another owner")
         target = await session.scalar(select(User).where(User.username_key == data.username.lower()))
         if target is None:
             raise NotFound("User not found")
@@ -192,6 +195,8 @@ async def invite(*, db: Database, access: RoomAccess, data: InviteRequest) -> Me
 async def change_role(*, db: Database, access: RoomAccess, user_id: str, role: Role) -> MembershipPublic:
     _require_manager(access)
     async with db.writing() as session:
+        access = await _lock(session, access)
+        _require_manager(access)
         target = await _target_membership(session, access.room.id, user_id)
         _check_may_act_on(access, Role(target.role), new_role=role)
         if target.role == Role.owner and role != Role.owner:
@@ -209,6 +214,9 @@ async def remove_member(*, db: Database, access: RoomAccess, user_id: str) -> Us
     if target_id != access.user.id:
         _require_manager(access)
     async with db.writing() as session:
+        access = await _lock(session, access)
+        if target_id != access.user.id:
+            _require_manager(access)
         target = await _target_membership(session, access.room.id, user_id)
         if target_id != access.user.id:
             _check_may_act_on(access, Role(target.role))
@@ -256,6 +264,8 @@ async def ban(*, db: Database, access: RoomAccess, user_id: int) -> tuple[BanPub
     if user_id == access.user.id:
         raise Forbidden("You cannot ban yourself")
     async with db.writing() as session:
+        access = await _lock(session, access)
+        _require_manager(access)
         target = await session.get(User, user_id) if parse_id(user_id) is not None else None
         if target is None:
             raise NotFound("User not found")
@@ -282,10 +292,27 @@ async def unban(*, db: Database, access: RoomAccess, user_id: str) -> None:
     _require_manager(access)
     target_id = parse_id(user_id)
     async with db.writing() as session:
+        access = await _lock(session, access)
+        _require_manager(access)
         existing = await session.get(RoomBan, (access.room.id, target_id)) if target_id else None
         if existing is None:
             raise NotFound("That user is not banned here")
         await session.delete(existing)
+
+
+async def _lock(session: AsyncSession, access: RoomAccess) -> RoomAccess:
+    """Lock the room's row until commit and return `access` as it is now.
+
+    Membership changes in one room take turns, and each decides on the caller's role as it
+    stands inside its own transaction, not as the request read it: otherwise two owners
+    demoting, kicking or banning each other at once would both succeed and leave the room
+    without an owner, and a ban could race a join. SQLite's write lock already makes writers
+    take turns, and renders no FOR UPDATE.
+    """
+    if await session.scalar(select(Room.id).where(Room.id == access.room.id).with_for_update()) is None:
+        raise NotFound(ROOM_NOT_FOUND)
+    membership = await session.get(Membership, (access.room.id, access.user.id))
+    return replace(access, role=Role(membership.role) if membership else None)
 
 
 async def _is_banned(session: AsyncSession, room_id: int, user_id: int) -> bool:
