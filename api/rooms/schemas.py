@@ -3,14 +3,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.auth.schemas import Username, UserSummary
 from api.rooms.models import Role
 from api.text import clean_line, clean_text
 
-RoomName = Annotated[str, Field(max_length=64), clean_line]
-Description = Annotated[str, Field(max_length=1000), clean_text]
+
+def _encodable(value: str) -> str:
+    """JSON can spell lone surrogates (`"\\ud800"`) and Python decodes them, but no database
+    can store them: refuse them as invalid input rather than fail on the way to the database."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from exc
+    return value
+
+
+encodable = AfterValidator(_encodable)
+
+RoomName = Annotated[str, Field(max_length=64), clean_line, encodable]
+Description = Annotated[str, Field(max_length=1000), clean_text, encodable]
 
 
 class RoomCreate(BaseModel):
