@@ -74,11 +74,15 @@ async def read_history(
     },
 )
 async def send_message(
-    data: MessageCreate, access: MemberRoom, context: ContextDep, response: Response
+    data: MessageCreate, access: MemberRoom, session: SessionDep, context: ContextDep, response: Response
 ) -> MessagePublic:
     wait = await context.send_limiter.take(access.user.id)
     if wait:
         raise RateLimited("Sending too fast", retry_after=wait)
+    # Hand the request's connection back before waiting for the writer: on PostgreSQL the writer
+    # draws from the same pool, and requests holding every connection while they wait for it
+    # would starve it until the pool times out (503s under a burst of sends).
+    await session.close()
     stored = await context.writer.submit(
         room_id=access.room.id,
         author=UserSummary.model_validate(access.user),

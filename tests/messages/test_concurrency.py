@@ -1,0 +1,75 @@
+"""Seqs under concurrent sends: exactly 1..n per room, no gap, no duplicate, on every database."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from api.messages.models import Message
+from tests.factories import Account, create_room, join, signup
+from tests.rooms.helpers import context_of
+
+
+async def post(client: httpx.AsyncClient, account: Account, room_id: int, body: str) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/rooms/{room_id}/messages", json={"body": body}, headers=account.headers
+    )
+    assert response.status_code == 201, response.text
+    message: dict[str, Any] = response.json()
+    return message
+
+
+async def stored_seqs(app: FastAPI) -> dict[int, list[int]]:
+    async with context_of(app).db.session() as session:
+        rows = (await session.execute(select(Message.room_id, Message.seq).order_by(Message.seq))).all()
+    seqs: dict[int, list[int]] = {}
+    for room_id, seq in rows:
+        seqs.setdefault(room_id, []).append(seq)
+    return seqs
+
+
+async def test_a_hundred_concurrent_sends_get_seqs_one_to_a_hundred(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    owner = await signup(client)
+    room = await create_room(client, owner)
+    members = [owner, *[await signup(client) for _ in range(4)]]
+    for member in members[1:]:
+        await join(client, member, room["id"])
+    sent = await asyncio.gather(
+        *(post(client, members[i % len(members)], room["id"], f"message {i}") for i in range(100))
+    )
+    assert sorted(m["seq"] for m in sent) == list(range(1, 101))
+    assert len({m["id"] for m in sent}) == 100
+    assert (await stored_seqs(app)) == {room["id"]: list(range(1, 101))}
+    bodies = {m["seq"]: m["body"] for m in sent}
+    history = await client.get(f"/api/rooms/{room['id']}/messages?limit=200", headers=owner.headers)
+    assert [(m["seq"], m["body"]) for m in history.json()["messages"]] == sorted(bodies.items())
+    read = await client.get(f"/api/rooms/{room['id']}", headers=owner.headers)
+    assert read.json()["last_seq"] == 100
+
+
+async def test_concurrent_sends_over_five_rooms_number_each_room_from_one(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    accounts = [await signup(client) for _ in range(5)]
+    rooms = [await create_room(client, account) for account in accounts]
+    for account in accounts:
+        for room in rooms:
+            await join(client, account, room["id"])
+    # Uneven on purpose, and interleaved, so rooms share batches.
+    counts = [35, 25, 20, 12, 8]
+    sends = [(accounts[i % 5], room["id"]) for room, k in zip(rooms, counts, strict=True) for i in range(k)]
+    random.Random(7).shuffle(sends)
+    sent = await asyncio.gather(
+        *(post(client, who, room_id, f"m{i}") for i, (who, room_id) in enumerate(sends))
+    )
+    expected = {room["id"]: list(range(1, k + 1)) for room, k in zip(rooms, counts, strict=True)}
+    assert (await stored_seqs(app)) == expected
+    for room_id, seqs in expected.items():
+        assert sorted(m["seq"] for m in sent if m["room_id"] == room_id) == seqs
