@@ -106,12 +106,14 @@ export class RoomSession extends EventTarget {
       if (this.socket?.connected) this.online.set(this.me.id, this.me);
       const mine = members.find((m) => m.user.id === this.me.id);
       this.role = mine?.role ?? null;
-      if (!mine) this.#setAccess('not-member');
-      else if (this.access === 'unknown' || this.access === 'not-member') this.#setAccess('member');
+      // A close reason (removed, banned, left, gone) says more than "not a member".
+      if (!mine && (this.access === 'unknown' || this.access === 'member')) this.#setAccess('not-member');
+      else if (mine && (this.access === 'unknown' || this.access === 'not-member')) this.#setAccess('member');
       this.#emit('members');
     } catch (error) {
       if (this.closed) return;
-      if (error.status === 403) this.#setAccess('not-member');
+      const settled = this.access !== 'unknown' && this.access !== 'member';
+      if (error.status === 403 && !settled) this.#setAccess('not-member');
       else if (error.status === 404) this.#setAccess('gone');
       else if (error.name !== 'SessionEnded') this.#problem(describeError(error, 'members'));
     }

@@ -118,7 +118,8 @@ export class RoomSocket extends EventTarget {
     const ws = new WebSocket(url);
     this.#ws = ws;
     this.#admitted = false;
-    this.#setState(this.#everConnected ? State.RECONNECTING : State.CONNECTING, { attempting: true });
+    const first = !this.#everConnected && this.#attempt === 0;
+    this.#setState(first ? State.CONNECTING : State.RECONNECTING);
     ws.onmessage = (event) => this.#onMessage(ws, event);
     ws.onclose = (event) => this.#onClose(ws, event.code, event.reason);
     ws.onerror = () => {}; // a close event always follows

@@ -2,6 +2,9 @@
 
 The browser tests need Debian's Chromium (never `playwright install`). Without it they
 skip on a developer's machine and fail in CI (CI=true), where it must be there.
+
+Chromium is launched once per run, so the tests, the browser and the servers they start
+share the session's event loop (`BROWSER_TESTS` marks each module so).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
 from api.config import Settings
@@ -29,8 +33,9 @@ CHROMIUM_INSTALLED = CHROMIUM.exists()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for the whole run; each test opens its own contexts (fresh storage)."""
     if not CHROMIUM_INSTALLED:
         message = f"Chromium is not installed at {CHROMIUM}"
         if IN_CI:
@@ -46,7 +51,7 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def server(settings: Settings) -> AsyncIterator[RestartableServer]:
     """A real Uvicorn server in this event loop, which a test may stop and start again."""
     running = RestartableServer(settings)

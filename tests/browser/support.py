@@ -9,14 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.async_api import Locator, Page, expect
+from sqlalchemy import update
 
+from api.auth.models import User
 from api.config import Settings
 from api.main import create_app
 from tests.servers import free_port, uvicorn_config
 
 PASSWORD = "correct horse battery"
+# Every browser test module: `pytestmark = BROWSER_TESTS`.
+BROWSER_TESTS = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 _nonces = itertools.count(1)
 
 
@@ -27,6 +33,7 @@ class RestartableServer:
     def __init__(self, settings: Settings, port: int | None = None) -> None:
         self.settings = settings
         self.port = port or free_port()
+        self.app: FastAPI | None = None
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -35,7 +42,8 @@ class RestartableServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        server = uvicorn.Server(uvicorn_config(create_app(self.settings), self.settings, self.port))
+        self.app = create_app(self.settings)
+        server = uvicorn.Server(uvicorn_config(self.app, self.settings, self.port))
         task = asyncio.create_task(server.serve())
         while not server.started:
             if task.done():
@@ -43,6 +51,12 @@ class RestartableServer:
                 raise RuntimeError("the server stopped while starting")
             await asyncio.sleep(0.01)
         self._server, self._task = server, task
+
+    async def make_admin(self, user_id: int) -> None:
+        """What `hubbub create-admin` does, on the running server's database."""
+        assert self.app is not None
+        async with self.app.state.context.db.writing() as session:
+            await session.execute(update(User).where(User.id == user_id).values(is_admin=True))
 
     async def stop(self) -> None:
         if self._server is None or self._task is None:
@@ -194,3 +208,16 @@ async def record_connection_states(page: Page) -> Callable[[], Awaitable[list[st
         return seen
 
     return read
+
+
+async def unlabelled_controls(page: Page) -> list[str]:
+    """Controls a screen reader could not name: every one needs a label."""
+    missing: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea, button, summary, a[href]')]
+          .filter((el) => el.getClientRects().length > 0 || el.closest('details'))
+          .filter((el) => !(
+            (el.labels && el.labels.length) || el.getAttribute('aria-label')
+            || el.getAttribute('aria-labelledby') || el.textContent.trim()))
+          .map((el) => el.outerHTML.slice(0, 120))"""
+    )
+    return missing

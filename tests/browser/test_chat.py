@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.async_api import Browser, Dialog, expect
 
 from tests.browser.support import (
+    BROWSER_TESTS,
     RestartableServer,
     confirmed_bodies,
     expect_connected,
@@ -17,7 +17,7 @@ from tests.browser.support import (
     sign_up,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def test_two_people_chat_in_a_private_room(browser: Browser, server: RestartableServer) -> None:
@@ -77,6 +77,7 @@ async def test_two_people_chat_in_a_private_room(browser: Browser, server: Resta
 
     await send(alice, "How deep does it go?")
     await expect(message(bob, "How deep does it go?")).to_be_visible()
+    await expect(message(alice, "How deep does it go?")).to_be_visible()  # confirmed, not pending
     expected = ["Hello Bob, welcome to the rabbit hole.", "Thanks Al\nice!", "How deep does it go?"]
     assert await confirmed_bodies(alice) == expected
     assert await confirmed_bodies(bob) == expected

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.support import (
+    BROWSER_TESTS,
     RestartableServer,
     confirmed_bodies,
     expect_connected,
@@ -15,7 +15,7 @@ from tests.browser.support import (
     shown_seqs,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 SEEDED = 120
 

@@ -3,10 +3,10 @@ missing nothing and showing nothing twice."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.support import (
+    BROWSER_TESTS,
     RestartableServer,
     confirmed_bodies,
     expect_connected,
@@ -18,7 +18,7 @@ from tests.browser.support import (
     shown_seqs,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def expect_exactly_once_in_order(page: Page, expected: list[str]) -> None:

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 from websockets.asyncio.client import connect
 
-from tests.browser.support import RestartableServer, expect_connected, log_in, message, person
+from tests.browser.support import (
+    BROWSER_TESTS,
+    RestartableServer,
+    expect_connected,
+    log_in,
+    message,
+    person,
+    unlabelled_controls,
+)
 from tests.servers import ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
@@ -53,6 +60,7 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
     page = await context.new_page()
     await page.goto(url + "/")
     await page.screenshot(path=SCREENSHOTS / "login-desktop-light.png")
+    assert await unlabelled_controls(page) == []
     await log_in(page, url, "ada", path=f"/#/rooms/{room['id']}")
     await expect_connected(page)
     await expect(message(page, "Thursday works. I'll write the release notes.")).to_be_visible()
@@ -74,6 +82,7 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
             assert path.stat().st_size > 10_000
 
         await page.locator("#composer textarea").focus()
+        assert await unlabelled_controls(page) == []
         await shoot("room-desktop-light", "light", DESKTOP)
         await shoot("room-desktop-dark", "dark", DESKTOP)
         await shoot("room-phone-light", "light", PHONE)

@@ -10,6 +10,7 @@ from playwright.async_api import Browser, expect
 
 from api.config import Settings
 from tests.browser.support import (
+    BROWSER_TESTS,
     RestartableServer,
     expect_connected,
     log_in,
@@ -20,9 +21,9 @@ from tests.browser.support import (
 )
 from tests.conftest import make_settings
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
-LIFETIME_SECONDS = 4
+LIFETIME_SECONDS = 3
 
 
 @pytest.fixture

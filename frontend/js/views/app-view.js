@@ -112,7 +112,10 @@ export class AppView {
     this.members.setRoom(roomSession);
     const renderMembers = () => this.members.render();
     roomSession.addEventListener('members', renderMembers);
-    roomSession.addEventListener('access', renderMembers);
+    roomSession.addEventListener('access', (event) => {
+      renderMembers();
+      if (['removed', 'banned', 'gone'].includes(event.detail.status)) this.refreshRooms();
+    });
     replace(this.main, view.el);
     this.sidebar.setActive(id);
     this.prefs.lastRoom = id;
@@ -242,6 +245,14 @@ export class AppView {
   }
 
   #onKey(event) {
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 'k') {
+      // Ctrl+K / Cmd+K: jump to another room.
+      event.preventDefault();
+      if (NARROW.matches) this.#showSidebar();
+      this.sidebar.filter.focus();
+      this.sidebar.filter.select();
+      return;
+    }
     if (event.key === 'Escape' && !document.querySelector('dialog[open]') && this.#closeDrawers()) {
       event.preventDefault();
       this.current?.view.focusComposer();

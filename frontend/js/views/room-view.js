@@ -78,6 +78,7 @@ export class RoomView {
     room.addEventListener('timeline', (event) => {
       this.list.render(event.detail.reason);
       this.#markRead();
+      this.#renderDocumentTitle();
     });
     room.addEventListener('older', () => this.list.render('prepend'));
     room.addEventListener('connection', () => this.#renderConnection());
@@ -86,7 +87,13 @@ export class RoomView {
     room.addEventListener('access', () => this.#renderAccess());
     room.addEventListener('room', () => this.#renderTitle());
     room.addEventListener('problem', (event) => toast(event.detail.message));
-    document.addEventListener('visibilitychange', (this.onVisible = () => this.#markRead()));
+    this.onVisible = () => {
+      this.hiddenAtSeq = document.visibilityState === 'hidden' ? room.lastSeq : null;
+      this.#markRead();
+      this.#renderDocumentTitle();
+    };
+    this.hiddenAtSeq = document.visibilityState === 'hidden' ? room.lastSeq : null;
+    document.addEventListener('visibilitychange', this.onVisible);
 
     this.#renderTitle();
     this.#renderAccess();
@@ -116,7 +123,17 @@ export class RoomView {
     const label = `${room.is_private ? '' : '#'}${name}`;
     this.composer.setRoomName(label);
     this.list.setLabel(`Messages in ${label}`);
-    if (name) document.title = `${label} · Hubbub`;
+    this.#renderDocumentTitle();
+  }
+
+  /** "(3) #design · Hubbub" while the tab is in the background and messages arrive. */
+  #renderDocumentTitle() {
+    const { room } = this.room;
+    if (!room.name) return;
+    const label = `${room.is_private ? '' : '#'}${room.name} · Hubbub`;
+    const newest = this.room.lastSeq;
+    const unseen = this.hiddenAtSeq !== null && newest !== null ? newest - (this.hiddenAtSeq ?? 0) : 0;
+    document.title = unseen > 0 ? `(${unseen}) ${label}` : label;
   }
 
   #renderCount() {
@@ -140,30 +157,35 @@ export class RoomView {
       this.onLeft?.(this.room.room, 'left');
       return;
     }
+    const joinButton = (label) => {
+      const join = h('button', { type: 'button', class: 'button primary', id: 'join-room' }, label);
+      const error = h('p', { class: 'form-error', role: 'alert' });
+      join.addEventListener('click', async () => {
+        join.disabled = true;
+        error.textContent = '';
+        try {
+          await this.room.join();
+        } catch (err) {
+          error.textContent = describeError(err, 'join');
+          join.disabled = false;
+        }
+      });
+      queueMicrotask(() => join.focus());
+      return [join, error];
+    };
+    const isPublic = this.room.room.is_private === false;
     const cards = {
-      'not-member': () => {
-        const join = h('button', { type: 'button', class: 'button primary', id: 'join-room' }, 'Join room');
-        const error = h('p', { class: 'form-error', role: 'alert' });
-        join.addEventListener('click', async () => {
-          join.disabled = true;
-          error.textContent = '';
-          try {
-            await this.room.join();
-          } catch (err) {
-            error.textContent = describeError(err, 'join');
-            join.disabled = false;
-          }
-        });
-        queueMicrotask(() => join.focus());
-        return [
-          `You're not in #${name} yet`,
-          this.room.room.description || 'Join to read the conversation and take part.',
-          join,
-          error,
-        ];
-      },
+      'not-member': () => [
+        `You're not in #${name} yet`,
+        this.room.room.description || 'Join to read the conversation and take part.',
+        ...joinButton('Join room'),
+      ],
       gone: () => [`${name === 'this room' ? 'This room' : name} is gone`, 'It was deleted, or you no longer have access to it.'],
-      removed: () => [`You were removed from ${name}`, 'An owner or admin of the room removed you.'],
+      removed: () => [
+        `You were removed from ${isPublic ? '#' : ''}${name}`,
+        isPublic ? 'An owner or admin removed you. You can join again.' : 'An owner or admin removed you.',
+        ...(isPublic ? joinButton('Join again') : []),
+      ],
       banned: () => [`You are banned from ${name}`, 'An owner or admin of the room banned you.'],
       error: () => ["Can't open this room", 'The server refused the connection.'],
     };

@@ -24,6 +24,7 @@ export class Sidebar {
       type: 'search',
       id: 'room-filter',
       placeholder: 'Find a room',
+      'aria-keyshortcuts': 'Control+K',
       autocomplete: 'off',
       spellcheck: 'false',
     });
@@ -32,6 +33,12 @@ export class Sidebar {
       if (event.key === 'Enter') {
         event.preventDefault();
         this.list.querySelector('a')?.click();
+        this.filter.value = '';
+        this.#renderList();
+      } else if (event.key === 'Escape' && this.filter.value) {
+        event.stopPropagation();
+        this.filter.value = '';
+        this.#renderList();
       }
     });
     this.list = h('ul', { class: 'room-list', id: 'room-list' });
@@ -59,6 +66,7 @@ export class Sidebar {
         h('label', { for: 'room-filter', class: 'sr-only' }, 'Find a room'),
         icon('search', { size: 15 }),
         this.filter,
+        h('kbd', { class: 'search-shortcut', 'aria-hidden': 'true' }, /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘K' : 'Ctrl K'),
       ),
       h('nav', { class: 'room-nav', 'aria-label': 'Room list' }, h('h2', { class: 'section-label' }, 'Rooms'), this.list, this.status),
       h(
