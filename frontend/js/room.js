@@ -16,6 +16,7 @@ const TYPING_SEND_EVERY_MS = 3000;
 const RESEND_AFTER_MS = 10_000;
 const LEAVE_NOTICE_DELAY_MS = 8000; // a leave followed by a join within this is a reload, not news
 const QUIET_AFTER_RECONNECT_MS = 30_000;
+const MAX_SEND_ATTEMPTS = 4;
 
 const SEND_ERRORS = {
   empty_body: "Can't send an empty message.",
@@ -144,7 +145,9 @@ export class RoomSession extends EventTarget {
 
   retrySend(nonce) {
     const item = this.timeline.unfail(nonce);
-    if (item) this.#transmit(item);
+    if (!item) return;
+    item.attempts = 0;
+    this.#transmit(item);
   }
 
   discardSend(nonce) {
@@ -316,13 +319,18 @@ export class RoomSession extends EventTarget {
   }
 
   #onError(frame) {
-    if (!frame.nonce) return; // invalid_token (the held token stays), or a flood warning
+    if (!frame.nonce) {
+      // invalid_token (the held token stays) and flood warnings need nothing from us.
+      if (frame.code === 'unavailable') this.#problem("The server's database is unavailable right now.");
+      return;
+    }
     const item = this.timeline.findPending(frame.nonce);
     if (!item) return;
-    if (frame.code === 'rate_limited') {
+    if (frame.code === 'rate_limited' || (frame.code === 'unavailable' && item.attempts < MAX_SEND_ATTEMPTS)) {
+      // Try again later with the same nonce; the message shows as sending meanwhile.
       const seconds = Number(/([\d.]+)\s*s/.exec(frame.detail ?? '')?.[1] ?? 2);
       item.transmitted = false;
-      item.retryAt = Date.now() + Math.max(0.5, seconds) * 1000;
+      item.retryAt = Date.now() + Math.max(0.5, frame.code === 'unavailable' ? 2 ** item.attempts : seconds) * 1000;
       return;
     }
     this.timeline.fail(frame.nonce, SEND_ERRORS[frame.code] ?? `Not sent: ${frame.detail || frame.code}.`);
@@ -332,6 +340,7 @@ export class RoomSession extends EventTarget {
     if (item.failed) return;
     const frame = { type: 'message', body: item.body, nonce: item.nonce };
     if (this.socket?.send(frame)) {
+      item.attempts = (item.attempts ?? 0) + 1;
       item.transmitted = true;
       item.sentAt = Date.now();
       item.retryAt = 0;

@@ -174,7 +174,12 @@ class Session extends EventTarget {
       this.#adopt(pair);
       return pair.access_token;
     };
-    return navigator.locks ? navigator.locks.request('hubbub-token-refresh', exchange) : exchange();
+    if (navigator.locks) return navigator.locks.request('hubbub-token-refresh', exchange);
+    // No Web Locks (plain http on a LAN address is not a secure context): a random pause
+    // makes it unlikely that two tabs spend the same refresh token; the later one then
+    // finds the pair the first stored.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 1500));
+    return exchange();
   }
 
   #adopt(pair, { quiet = false } = {}) {

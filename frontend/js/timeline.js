@@ -20,7 +20,7 @@ export class Timeline extends EventTarget {
   constructor(meId) {
     super();
     this.meId = meId;
-    this.pending = []; // {nonce, body, createdAt, transmitted, sentAt, failed, error, retryAt}
+    this.pending = []; // {nonce, body, createdAt, transmitted, sentAt, failed, error, retryAt, attempts}
     this.notices = []; // {key, afterSeq, text, at}
     this.hasOlder = false;
   }
@@ -101,6 +101,7 @@ export class Timeline extends EventTarget {
       failed: false,
       error: '',
       retryAt: 0,
+      attempts: 0,
     };
     this.pending.push(item);
     this.#changed('append');

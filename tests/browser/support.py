@@ -75,6 +75,7 @@ class Person:
     display_name: str
     token: str = ""
     id: int = 0
+    refresh_token: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -116,6 +117,7 @@ class Person:
             login = await http.post("/api/auth/login", data={"username": self.username, "password": PASSWORD})
         assert login.status_code == 200, login.text
         self.token = login.json()["access_token"]
+        self.refresh_token = login.json()["refresh_token"]
 
 
 async def person(base_url: str, username: str, display_name: str | None = None) -> Person:
@@ -221,3 +223,15 @@ async def unlabelled_controls(page: Page) -> list[str]:
           .map((el) => el.outerHTML.slice(0, 120))"""
     )
     return missing
+
+
+async def eventually(read: Callable[[], Awaitable[Any]], check: Callable[[Any], bool], timeout: float) -> Any:
+    """Poll `read()` until `check` holds for its value; fail with the last value seen."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if check(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still {value!r} after {timeout} s")
+        await asyncio.sleep(0.1)

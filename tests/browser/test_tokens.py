@@ -12,6 +12,7 @@ from api.config import Settings
 from tests.browser.support import (
     BROWSER_TESTS,
     RestartableServer,
+    eventually,
     expect_connected,
     log_in,
     message,
@@ -24,6 +25,19 @@ from tests.conftest import make_settings
 pytestmark = BROWSER_TESTS
 
 LIFETIME_SECONDS = 3
+
+
+# Every close event of every WebSocket the page opens: [code, reason].
+RECORD_CLOSES = """
+window.__closes = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('close', (event) => window.__closes.push([event.code, event.reason]));
+  }
+};
+"""
 
 
 @pytest.fixture
@@ -48,7 +62,13 @@ async def test_tokens_are_refreshed_and_swapped_into_the_open_socket(
     await gus.join(room)
 
     context = await browser.new_context()
+    await context.add_init_script(RECORD_CLOSES)
     page = await context.new_page()
+
+    async def closes() -> list[list[object]]:
+        seen: list[list[object]] = await page.evaluate("window.__closes")
+        return seen
+
     await log_in(page, url, "fay", path=f"/#/rooms/{room['id']}")
     await expect_connected(page)
     states = await record_connection_states(page)
@@ -66,4 +86,25 @@ async def test_tokens_are_refreshed_and_swapped_into_the_open_socket(
     await gus.say(room, "me too")
     await expect(message(page, "me too")).to_be_visible()
     assert await states() == [], "the connection never dropped"
+
+    # A token that runs out unnoticed (think of a laptop asleep): another tab stores a new
+    # login with a wrong expiry; the page takes it, swaps it into the socket, and does
+    # not refresh it in time, so the server closes the socket (4401 token_expired). The
+    # page refreshes the token and reconnects at once.
+    await fay.log_in()
+    other_tab = await context.new_page()
+    await other_tab.goto(url + "/favicon.svg")  # same origin, without the app
+    await other_tab.evaluate(
+        """([access, refresh]) => {
+          const saved = JSON.parse(localStorage.getItem('hubbub.session'));
+          saved.tokens = { access, refresh, expiresAt: Date.now() + 3600e3, lifetime: 3600e3 };
+          localStorage.setItem('hubbub.session', JSON.stringify(saved));
+        }""",
+        [fay.token, fay.refresh_token],
+    )
+    await eventually(closes, lambda seen: [4401, "token_expired"] in seen, timeout=LIFETIME_SECONDS + 5)
+    await expect_connected(page)
+    await gus.say(room, "welcome back")
+    await expect(message(page, "welcome back")).to_be_visible()
+    assert "connected" in await states()
     await context.close()

@@ -6,7 +6,7 @@ import { describeError } from '../errors.js';
 import { displayName, ROLE_LABELS } from '../format.js';
 import { icon } from '../icons.js';
 import { confirmDialog } from './dialogs.js';
-import { avatar } from './sidebar.js';
+import { avatar } from './avatar.js';
 import { toast } from './toasts.js';
 
 const ROLE_ORDER = { owner: 0, admin: 1, member: 2 };

@@ -5,7 +5,7 @@
 import { h, replace, uniqueId } from '../dom.js';
 import { dayKey, dayLabel, displayName, formatFull, formatTime, parseTime } from '../format.js';
 import { icon } from '../icons.js';
-import { avatar } from './sidebar.js';
+import { avatar } from './avatar.js';
 
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 120;
@@ -105,6 +105,8 @@ export class MessageList {
     const beforeTop = this.scroller.scrollTop;
     const newestBefore = this.list.lastElementChild?.dataset.key;
 
+    const bulk = reason === 'reset' || reason === 'prepend';
+    if (bulk) this.scroller.setAttribute('aria-busy', 'true'); // not news: don't read it all out
     const entries = this.room.timeline.entries();
     this.#renderTop();
     const desired = [];
@@ -151,6 +153,7 @@ export class MessageList {
       }
     }
     this.#fillViewport();
+    if (bulk) requestAnimationFrame(() => this.scroller.setAttribute('aria-busy', 'false'));
   }
 
   /** Start editing my newest message (arrow up in an empty composer). */

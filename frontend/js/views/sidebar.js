@@ -1,17 +1,9 @@
 // The left column: the rooms I can see, a filter, creating a room, and me.
 
 import { h, replace, srOnly } from '../dom.js';
-import { displayName, hueFor, initials } from '../format.js';
+import { displayName } from '../format.js';
 import { icon } from '../icons.js';
-
-export function avatar(user, { size = 'md' } = {}) {
-  const name = displayName(user);
-  return h(
-    'span',
-    { class: `avatar avatar-${size}`, 'aria-hidden': 'true', style: { '--hue': String(hueFor(user?.id ?? name)) } },
-    initials(name),
-  );
-}
+import { avatar } from './avatar.js';
 
 export class Sidebar {
   constructor({ me, onCreateRoom, onLogout, onNavigate }) {
