@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 PASSWORD = "correct horse battery staple"
 AFTER_BURST_SECONDS = 1.0
+LOGIN_TIMEOUT = 120.0  # 50 argon2id hashes queue on two threads of one core
 
 
 def password_hash() -> str:
@@ -50,7 +51,9 @@ class LoginRun:
 
 async def _burst(deployment: Deployment) -> tuple[int, list[float]]:
     async with httpx.AsyncClient(
-        base_url=deployment.server.http_url, limits=httpx.Limits(max_connections=len(deployment.extra_users))
+        base_url=deployment.server.http_url,
+        limits=httpx.Limits(max_connections=len(deployment.extra_users)),
+        timeout=LOGIN_TIMEOUT,
     ) as client:
 
         async def one(username: str) -> tuple[bool, float]:
