@@ -147,9 +147,11 @@ export class MessageList {
     } else if (reason === 'append') {
       const newest = this.list.lastElementChild;
       if (newest?.dataset.key !== newestBefore && newest?.classList.contains('mine')) this.scrollToBottom();
-      else if (newest?.dataset.key !== newestBefore) {
+      else if (newest?.dataset.key !== newestBefore && newest.classList.contains('msg')) {
         this.unseen += 1;
         this.jump.hidden = false;
+        this.jump.querySelector('.jump-text').textContent =
+          this.unseen === 1 ? '1 new message' : `${this.unseen} new messages`;
       }
     }
     this.#fillViewport();
