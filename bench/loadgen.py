@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import random
 import resource
 import socket
@@ -93,13 +94,20 @@ class Recorder:
         if not self.expected:
             self._drained.set()
 
-    async def drain(self, within: float) -> bool:
-        """Wait until every expected receipt arrived; False when some never did."""
-        try:
-            await asyncio.wait_for(self._drained.wait(), within)
-        except TimeoutError:
-            return False
-        return True
+    async def drain(self, within: float, limit: float = 600.0) -> bool:
+        """Wait until every expected receipt arrived, as long as receipts keep coming (none
+        for `within` seconds, or `limit` in all, ends the wait); False when some never did."""
+        deadline = perf() + limit
+        while perf() < deadline:
+            before = self.deliveries
+            try:
+                await asyncio.wait_for(self._drained.wait(), within)
+            except TimeoutError:
+                if self.deliveries == before:
+                    return False
+                continue
+            return True
+        return False
 
     @property
     def missing(self) -> int:
@@ -428,25 +436,41 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def run_queue_wait(pid: int | str = "self") -> float:
+    """Seconds the process's main thread has spent runnable but waiting for a CPU (Linux)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return math.nan
+
+
 @dataclass(frozen=True, slots=True)
 class CpuUse:
     wall: float
     server: float  # percent of one core
     loadgen: float
+    server_starved: float  # percent of the time the server's event loop waited for its core
 
 
 class CpuMeter:
-    """CPU used by the server process and by this load generator over a phase."""
+    """CPU used by the server process and by this load generator over a phase, and how long
+    the server's event loop thread was ready to run but had no CPU (other processes had it)."""
 
-    def __init__(self, server_cpu: Callable[[], float]) -> None:
+    def __init__(self, server_cpu: Callable[[], float], server_pid: int = 0) -> None:
         self._server_cpu = server_cpu
-        self._start = (perf(), server_cpu(), own_cpu_seconds())
+        self._pid = server_pid
+        self._start = (perf(), server_cpu(), own_cpu_seconds(), self._wait())
+
+    def _wait(self) -> float:
+        return run_queue_wait(self._pid) if self._pid else math.nan
 
     def read(self) -> CpuUse:
         wall = perf() - self._start[0]
         server = self._server_cpu() - self._start[1]
         own = own_cpu_seconds() - self._start[2]
-        return CpuUse(wall, 100 * server / wall, 100 * own / wall)
+        starved = self._wait() - self._start[3]
+        return CpuUse(wall, 100 * server / wall, 100 * own / wall, 100 * starved / wall)
 
 
 class Sampler:

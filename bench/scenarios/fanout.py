@@ -25,7 +25,7 @@ from bench.stats import Summary
 
 logger = logging.getLogger(__name__)
 
-DRAIN_SECONDS = 30.0
+DRAIN_SECONDS = 10.0  # with no receipt at all: the rest is lost
 WARMUP_SECONDS = 2.0
 
 
@@ -58,7 +58,7 @@ async def paced_phase(
 ) -> PacedResult:
     recorder = Recorder()
     use_recorder(clients, recorder)
-    meter = CpuMeter(deployment.server.cpu_seconds)
+    meter = CpuMeter(deployment.server.cpu_seconds, deployment.server.pid)
     await paced(senders, recorder, rate=rate, duration=seconds, receivers=receivers)
     complete = await recorder.drain(DRAIN_SECONDS)
     return PacedResult(
@@ -71,7 +71,7 @@ async def saturate_phase(
 ) -> SaturateResult:
     recorder = Recorder(record_latency=False)
     use_recorder(clients, recorder)
-    meter = CpuMeter(deployment.server.cpu_seconds)
+    meter = CpuMeter(deployment.server.cpu_seconds, deployment.server.pid)
     await saturate(
         clients[: settings.saturate_senders],
         recorder,
@@ -188,10 +188,19 @@ def figures(hub: FanoutRun, base: FanoutRun, settings: Settings) -> list[Figure]
         ),
         Figure(s, "server CPU, saturated", hub.saturated.cpu.server, base.saturated.cpu.server, "%"),
         Figure(s, "loadgen CPU, saturated", hub.saturated.cpu.loadgen, base.saturated.cpu.loadgen, "%"),
+        Figure(
+            s,
+            "server starved, saturated",
+            hub.saturated.cpu.server_starved,
+            base.saturated.cpu.server_starved,
+            "%",
+            note="event loop runnable, core taken by other processes",
+        ),
         Figure(s, "paced p50", hub.paced.latency.p50, base.paced.latency.p50, "ms"),
         p99,
         Figure(s, "paced max", hub.paced.latency.max, base.paced.latency.max, "ms"),
         Figure(s, "server CPU, paced", hub.paced.cpu.server, base.paced.cpu.server, "%"),
         Figure(s, "loadgen CPU, paced", hub.paced.cpu.loadgen, base.paced.cpu.loadgen, "%"),
+        Figure(s, "server starved, paced", hub.paced.cpu.server_starved, base.paced.cpu.server_starved, "%"),
         complete,
     ]

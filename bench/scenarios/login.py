@@ -47,6 +47,7 @@ class LoginRun:
     logins_ok: int
     login_latency: Summary
     server_cpu: float
+    server_starved: float
 
 
 async def _burst(deployment: Deployment) -> tuple[int, list[float]]:
@@ -87,7 +88,7 @@ async def run(settings: Settings) -> list[Figure]:
             paced(clients[:1], recorder, rate=settings.paced_rate, duration=3600, receivers=n)
         )
         await asyncio.sleep(0.5)
-        meter = CpuMeter(deployment.server.cpu_seconds)
+        meter = CpuMeter(deployment.server.cpu_seconds, deployment.server.pid)
         burst_start = perf()
         ok, latencies = await _burst(deployment)
         burst_end = perf()
@@ -103,7 +104,15 @@ async def run(settings: Settings) -> list[Figure]:
         for lat, sent in zip(recorder.latencies, recorder.send_times, strict=True)
         if burst_start <= sent <= burst_end
     )
-    run = LoginRun(before.latency, during, burst_end - burst_start, ok, Summary.of(latencies), cpu.server)
+    run = LoginRun(
+        before.latency,
+        during,
+        burst_end - burst_start,
+        ok,
+        Summary.of(latencies),
+        cpu.server,
+        cpu.server_starved,
+    )
     logger.info(
         "login: p99 %.2f → %.2f ms during a %.2f s burst",
         run.before.p99 * 1e3,
@@ -134,4 +143,5 @@ def figures(run: LoginRun, settings: Settings) -> list[Figure]:
             f"{run.login_latency.p50 * 1e3:.0f} / {run.login_latency.max * 1e3:.0f} ms",
         ),
         Figure(s, "server CPU during the burst", run.server_cpu, None, "%"),
+        Figure(s, "event loop starved during the burst (runnable, no CPU)", run.server_starved, None, "%"),
     ]

@@ -14,7 +14,7 @@ from bench.stats import Summary
 
 logger = logging.getLogger(__name__)
 
-DRAIN_SECONDS = 30.0
+DRAIN_SECONDS = 10.0  # with no receipt at all: the rest is lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ async def run_one(kind: str, settings: Settings, db_kind: str = "sqlite") -> Roo
         await settle()
         recorder = Recorder()
         use_recorder(clients, recorder)
-        meter = CpuMeter(deployment.server.cpu_seconds)
+        meter = CpuMeter(deployment.server.cpu_seconds, deployment.server.pid)
         result = await steady(
             clients,
             recorder,
@@ -124,4 +124,11 @@ def rows(hub: RoomsRun, base: RoomsRun, settings: Settings) -> list[Figure]:
         Figure(s, "p99 latency", hub.latency.p99, base.latency.p99, "ms"),
         Figure(s, "server CPU", hub.cpu.server, base.cpu.server, "%"),
         Figure(s, "loadgen CPU", hub.cpu.loadgen, base.cpu.loadgen, "%"),
+        Figure(
+            s,
+            "server starved (runnable, core taken by others)",
+            hub.cpu.server_starved,
+            base.cpu.server_starved,
+            "%",
+        ),
     ]

@@ -74,6 +74,15 @@ async def run_one(kind: str, settings: Settings) -> SlowRun:
         open_samples = await probe.stop()
         total = sent + without.sent + with_slow.sent
         others_complete = all(client.received_all(total) for client in clients)
+        if not others_complete:
+            logger.warning(
+                "slow %s: %d subscribers incomplete (%d with gaps, %d reordered); %d receipts missing",
+                kind,
+                sum(not c.received_all(total) for c in clients),
+                sum(bool(c.gaps) for c in clients),
+                sum(bool(c.disorder) for c in clients),
+                without.missing + with_slow.missing,
+            )
         closed_after = next((t - start for t, up in open_samples if t > start and not up), math.nan)
         slow.resume_reading()
         await asyncio.wait([slow.closed], timeout=READ_BACK_SECONDS)
