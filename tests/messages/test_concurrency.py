@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from api.messages.models import Message
-from tests.factories import Account, create_room, join, signup
-from tests.rooms.helpers import context_of
+from tests.factories import Account, create_room
+from tests.rooms.helpers import NewAccount, add_members, context_of
 
 
 async def post(client: httpx.AsyncClient, account: Account, room_id: int, body: str) -> dict[str, Any]:
@@ -34,13 +34,12 @@ async def stored_seqs(app: FastAPI) -> dict[int, list[int]]:
 
 
 async def test_a_hundred_concurrent_sends_get_seqs_one_to_a_hundred(
-    client: httpx.AsyncClient, app: FastAPI
+    client: httpx.AsyncClient, app: FastAPI, new_account: NewAccount
 ) -> None:
-    owner = await signup(client)
+    owner = await new_account()
     room = await create_room(client, owner)
-    members = [owner, *[await signup(client) for _ in range(4)]]
-    for member in members[1:]:
-        await join(client, member, room["id"])
+    members = [owner, *[await new_account() for _ in range(4)]]
+    await add_members(app, room["id"], members[1:])
     sent = await asyncio.gather(
         *(post(client, members[i % len(members)], room["id"], f"message {i}") for i in range(100))
     )
@@ -55,13 +54,12 @@ async def test_a_hundred_concurrent_sends_get_seqs_one_to_a_hundred(
 
 
 async def test_concurrent_sends_over_five_rooms_number_each_room_from_one(
-    client: httpx.AsyncClient, app: FastAPI
+    client: httpx.AsyncClient, app: FastAPI, new_account: NewAccount
 ) -> None:
-    accounts = [await signup(client) for _ in range(5)]
+    accounts = [await new_account() for _ in range(5)]
     rooms = [await create_room(client, account) for account in accounts]
-    for account in accounts:
-        for room in rooms:
-            await join(client, account, room["id"])
+    for owner, room in zip(accounts, rooms, strict=True):
+        await add_members(app, room["id"], [a for a in accounts if a is not owner])
     # Uneven on purpose, and interleaved, so rooms share batches.
     counts = [35, 25, 20, 12, 8]
     sends = [(accounts[i % 5], room["id"]) for room, k in zip(rooms, counts, strict=True) for i in range(k)]

@@ -4,7 +4,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.rooms.helpers import Cast, refuse_server_errors
+from tests.rooms.helpers import Cast, NewAccount, account_factory, refuse_server_errors
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +16,9 @@ def _no_server_errors(client: httpx.AsyncClient) -> None:
 @pytest.fixture
 async def cast(client: httpx.AsyncClient, app: FastAPI) -> Cast:
     return await Cast.create(client, app)
+
+
+@pytest.fixture
+def new_account(app: FastAPI) -> NewAccount:
+    """Makes users with an access token, stored directly (no signup or login over HTTP)."""
+    return account_factory(app)

@@ -8,12 +8,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.factories import create_room, invite, signup
-from tests.rooms.helpers import HOSTILE_TEXTS, Cast, role_of
+from tests.factories import create_room, invite
+from tests.rooms.helpers import HOSTILE_TEXTS, Cast, NewAccount, role_of
 
 
-async def test_creating_a_room_makes_the_creator_its_owner(client: httpx.AsyncClient) -> None:
-    ada = await signup(client)
+async def test_creating_a_room_makes_the_creator_its_owner(
+    client: httpx.AsyncClient, new_account: NewAccount
+) -> None:
+    ada = await new_account()
     response = await client.post(
         "/api/rooms", json={"name": "General", "description": "Talk", "is_private": True}, headers=ada.headers
     )
@@ -28,8 +30,10 @@ async def test_creating_a_room_makes_the_creator_its_owner(client: httpx.AsyncCl
     assert read.json() == room
 
 
-async def test_description_and_privacy_have_defaults(client: httpx.AsyncClient) -> None:
-    ada = await signup(client)
+async def test_description_and_privacy_have_defaults(
+    client: httpx.AsyncClient, new_account: NewAccount
+) -> None:
+    ada = await new_account()
     response = await client.post("/api/rooms", json={"name": "  plain  "}, headers=ada.headers)
     assert response.status_code == 201
     assert response.json()["name"] == "plain"
@@ -37,8 +41,10 @@ async def test_description_and_privacy_have_defaults(client: httpx.AsyncClient) 
     assert response.json()["is_private"] is False
 
 
-async def test_room_names_are_unique_ignoring_case(client: httpx.AsyncClient) -> None:
-    ada, bob = await signup(client), await signup(client)
+async def test_room_names_are_unique_ignoring_case(
+    client: httpx.AsyncClient, new_account: NewAccount
+) -> None:
+    ada, bob = await new_account(), await new_account()
     await create_room(client, ada, "Lobby")
     for name in ["Lobby", "LOBBY", "lobby", " lObBy "]:
         response = await client.post("/api/rooms", json={"name": name}, headers=bob.headers)
@@ -48,8 +54,10 @@ async def test_room_names_are_unique_ignoring_case(client: httpx.AsyncClient) ->
     assert private.status_code == 409
 
 
-async def test_hostile_names_and_descriptions_come_back_byte_for_byte(client: httpx.AsyncClient) -> None:
-    ada = await signup(client)
+async def test_hostile_names_and_descriptions_come_back_byte_for_byte(
+    client: httpx.AsyncClient, new_account: NewAccount
+) -> None:
+    ada = await new_account()
     for index, text in enumerate(HOSTILE_TEXTS):
         name = text[:60].replace("\n", " ").replace("\t", " ") + f" {index}"
         response = await client.post(
@@ -86,8 +94,8 @@ INVALID_ROOMS: list[Any] = [
 ]
 
 
-async def test_invalid_rooms_get_422(client: httpx.AsyncClient) -> None:
-    ada = await signup(client)
+async def test_invalid_rooms_get_422(client: httpx.AsyncClient, new_account: NewAccount) -> None:
+    ada = await new_account()
     for body in INVALID_ROOMS:
         response = await client.post("/api/rooms", json=body, headers=ada.headers)
         assert response.status_code == 422, body
@@ -95,8 +103,8 @@ async def test_invalid_rooms_get_422(client: httpx.AsyncClient) -> None:
     assert listed.json() == []
 
 
-async def test_limits_of_names_and_descriptions(client: httpx.AsyncClient) -> None:
-    ada = await signup(client)
+async def test_limits_of_names_and_descriptions(client: httpx.AsyncClient, new_account: NewAccount) -> None:
+    ada = await new_account()
     response = await client.post(
         "/api/rooms", json={"name": "😀" * 64, "description": "é" * 1000}, headers=ada.headers
     )
@@ -108,8 +116,10 @@ async def test_limits_of_names_and_descriptions(client: httpx.AsyncClient) -> No
 @pytest.mark.parametrize(
     "raw", [b"", b"nope", b'{"name": ', b"{'name': 'x'}", b"\xff\xfe", b'{"name": "x"}}']
 )
-async def test_malformed_json_gets_422(client: httpx.AsyncClient, raw: bytes) -> None:
-    ada = await signup(client)
+async def test_malformed_json_gets_422(
+    client: httpx.AsyncClient, raw: bytes, new_account: NewAccount
+) -> None:
+    ada = await new_account()
     response = await client.post(
         "/api/rooms", content=raw, headers={**ada.headers, "Content-Type": "application/json"}
     )
@@ -117,8 +127,8 @@ async def test_malformed_json_gets_422(client: httpx.AsyncClient, raw: bytes) ->
 
 
 @pytest.mark.xfail(strict=True, reason="FastAPI answers a body that is not UTF-8 with 400, not 422")
-async def test_a_body_that_is_not_utf8_gets_422(client: httpx.AsyncClient) -> None:
-    ada = await signup(client)
+async def test_a_body_that_is_not_utf8_gets_422(client: httpx.AsyncClient, new_account: NewAccount) -> None:
+    ada = await new_account()
     response = await client.post(
         "/api/rooms", content=b'{"name": "\xff"}', headers={**ada.headers, "Content-Type": "application/json"}
     )
@@ -164,8 +174,10 @@ async def test_the_list_has_public_rooms_and_my_private_ones_newest_first(
     assert "private theirs" not in names(await client.get("/api/rooms", headers=cast.site_admin.headers))
 
 
-async def test_member_count_and_last_seq_are_current_in_the_list(client: httpx.AsyncClient) -> None:
-    ada, bob = await signup(client), await signup(client)
+async def test_member_count_and_last_seq_are_current_in_the_list(
+    client: httpx.AsyncClient, new_account: NewAccount
+) -> None:
+    ada, bob = await new_account(), await new_account()
     room = await create_room(client, ada)
     await invite(client, ada, room["id"], bob)
     for body in ("one", "two"):
@@ -175,9 +187,9 @@ async def test_member_count_and_last_seq_are_current_in_the_list(client: httpx.A
 
 
 async def test_q_is_a_case_insensitive_substring_with_wildcards_taken_literally(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, new_account: NewAccount
 ) -> None:
-    ada = await signup(client)
+    ada = await new_account()
     for name in ["Python Help", "python-dev", "Rust", "100% done", "1000 done", "snake_case", "snakeXcase"]:
         await create_room(client, ada, name)
 
@@ -197,8 +209,8 @@ async def test_q_is_a_case_insensitive_substring_with_wildcards_taken_literally(
     )
 
 
-async def test_limit_and_offset_page_the_list(client: httpx.AsyncClient) -> None:
-    ada = await signup(client)
+async def test_limit_and_offset_page_the_list(client: httpx.AsyncClient, new_account: NewAccount) -> None:
+    ada = await new_account()
     for index in range(7):
         await create_room(client, ada, f"room {index}")
     newest_first = [f"room {index}" for index in reversed(range(7))]
@@ -214,8 +226,10 @@ async def test_limit_and_offset_page_the_list(client: httpx.AsyncClient) -> None
     assert await page(offset=1_000_000_000) == []
 
 
-async def test_out_of_range_list_parameters_get_422(client: httpx.AsyncClient) -> None:
-    ada = await signup(client)
+async def test_out_of_range_list_parameters_get_422(
+    client: httpx.AsyncClient, new_account: NewAccount
+) -> None:
+    ada = await new_account()
     for params in [
         {"limit": 0},
         {"limit": 501},

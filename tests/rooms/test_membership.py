@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import create_room, signup
-from tests.rooms.helpers import MALFORMED_IDS, UNKNOWN_ID, Cast, role_of
+from tests.factories import create_room
+from tests.rooms.helpers import MALFORMED_IDS, UNKNOWN_ID, Cast, NewAccount, role_of
 
 
 def members_url(room: dict[str, Any], user_id: object = None) -> str:
@@ -121,9 +121,11 @@ async def test_invited_users_become_members_of_a_private_room(cast: Cast, invite
     assert [r["id"] for r in listed.json()] == [room["id"]]
 
 
-async def test_owners_invite_with_any_role_and_room_admins_not_as_owner(cast: Cast) -> None:
+async def test_owners_invite_with_any_role_and_room_admins_not_as_owner(
+    cast: Cast, new_account: NewAccount
+) -> None:
     room = await cast.room()
-    third, fourth, fifth = [await signup(cast.client) for _ in range(3)]
+    third, fourth, fifth = [await new_account() for _ in range(3)]
     as_owner = await cast.call(
         "owner", "POST", members_url(room), {"username": third.username, "role": "owner"}
     )
@@ -255,12 +257,14 @@ async def test_room_admins_cannot_kick_owners_but_can_kick_admins(cast: Cast) ->
     assert (await cast.call("admin", "DELETE", members_url(room, cast.target.id))).status_code == 204
 
 
-async def test_removing_oneself_is_leaving_and_the_last_owner_cannot(cast: Cast) -> None:
+async def test_removing_oneself_is_leaving_and_the_last_owner_cannot(
+    cast: Cast, new_account: NewAccount
+) -> None:
     room = await cast.room()
     assert (await cast.call("member", "DELETE", members_url(room, cast.member.id))).status_code == 204
     assert await role_of(cast.client, cast.owner, room["id"], cast.member) is None
     assert (await cast.call("owner", "DELETE", members_url(room, cast.owner.id))).status_code == 409
-    second = await signup(cast.client)
+    second = await new_account()
     await cast.call("owner", "POST", members_url(room), {"username": second.username, "role": "owner"})
     # With two owners, one may remove the other.
     assert (await cast.call("owner", "DELETE", members_url(room, second.id))).status_code == 204
@@ -273,8 +277,10 @@ async def test_kicking_a_non_member_or_a_malformed_id_is_404(cast: Cast) -> None
         assert response.status_code == 404, user_id
 
 
-async def test_member_routes_on_another_rooms_member_are_404(client: httpx.AsyncClient) -> None:
-    ada, bob = await signup(client), await signup(client)
+async def test_member_routes_on_another_rooms_member_are_404(
+    client: httpx.AsyncClient, new_account: NewAccount
+) -> None:
+    ada, bob = await new_account(), await new_account()
     mine, theirs = await create_room(client, ada), await create_room(client, bob)
     response = await client.patch(members_url(mine, bob.id), json={"role": "admin"}, headers=ada.headers)
     assert response.status_code == 404
