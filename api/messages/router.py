@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api.auth.schemas import UserSummary
 from api.deps import ContextDep, SessionDep
-from api.errors import Forbidden, NotAuthenticated, NotFound, RateLimited, error_responses
+from api.errors import Conflict, Forbidden, NotAuthenticated, NotFound, RateLimited, error_responses
 from api.ids import MAX_SEQ
 from api.messages import service
 from api.messages.schemas import MessageCreate, MessagePage, MessagePublic, MessageUpdate
@@ -99,6 +99,7 @@ async def send_message(
     response_model=MessagePublic,
     summary="Edit a message",
     description="The author only. Sets `edited_at`; live connections get an `edit` frame.",
+    responses=error_responses(Conflict),
 )
 async def edit_message(
     seq: str, data: MessageUpdate, access: VisibleRoom, context: ContextDep
