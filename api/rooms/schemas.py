@@ -22,7 +22,18 @@ def _encodable(value: str) -> str:
 
 encodable = AfterValidator(_encodable)
 
-RoomName = Annotated[str, Field(max_length=64), clean_line, encodable]
+MAX_NAME = 64
+
+
+def _key_fits(value: str) -> str:
+    """Names are unique ignoring case through a lower-cased key of MAX_NAME characters, and
+    `"İ".lower()` is two characters: a name that cannot have a key is refused, not a 503."""
+    if len(value.lower()) > MAX_NAME:
+        raise ValueError(f"must be at most {MAX_NAME} characters, also in lower case")
+    return value
+
+
+RoomName = Annotated[str, Field(max_length=MAX_NAME), clean_line, encodable, AfterValidator(_key_fits)]
 Description = Annotated[str, Field(max_length=1000), clean_text, encodable]
 
 

@@ -78,6 +78,7 @@ INVALID_ROOMS: list[Any] = [
     {"name": 42},
     {"name": ["a"]},
     {"name": "x" * 65},
+    {"name": "İ" * 33},  # 66 characters in lower case: no key for uniqueness fits
     {"name": "tab\tin name"},
     {"name": "line\nbreak"},
     {"name": "nul\x00"},
@@ -110,6 +111,9 @@ async def test_limits_of_names_and_descriptions(client: httpx.AsyncClient, new_a
     )
     assert response.status_code == 201
     assert response.json()["name"] == "😀" * 64
+    dotted = await client.post("/api/rooms", json={"name": "İ" * 32}, headers=ada.headers)
+    assert dotted.status_code == 201
+    assert (await client.post("/api/rooms", json={"name": "i̇" * 32}, headers=ada.headers)).status_code == 409
     assert response.json()["description"] == "é" * 1000
 
 
@@ -135,10 +139,13 @@ async def test_a_body_that_is_not_utf8_gets_422(client: httpx.AsyncClient, new_a
     assert response.status_code == 422
 
 
-async def test_creating_needs_a_token(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/rooms", json={"name": "x"})
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+async def test_creating_and_listing_need_an_active_account(cast: Cast) -> None:
+    for role in ("anonymous", "deactivated"):
+        created = await cast.call(role, "POST", "/api/rooms", {"name": "x"})
+        listed = await cast.call(role, "GET", "/api/rooms")
+        assert created.status_code == listed.status_code == 401, role
+        assert created.headers["WWW-Authenticate"] == listed.headers["WWW-Authenticate"] == "Bearer"
+    assert (await cast.call("owner", "GET", "/api/rooms")).json() == []
 
 
 # --- listing ----------------------------------------------------------------------------
@@ -190,7 +197,17 @@ async def test_q_is_a_case_insensitive_substring_with_wildcards_taken_literally(
     client: httpx.AsyncClient, new_account: NewAccount
 ) -> None:
     ada = await new_account()
-    for name in ["Python Help", "python-dev", "Rust", "100% done", "1000 done", "snake_case", "snakeXcase"]:
+    every = [
+        "Python Help",
+        "python-dev",
+        "Rust",
+        "100% done",
+        "1000 done",
+        "snake_case",
+        "snakeXcase",
+        "a/b\\c",
+    ]
+    for name in every:
         await create_room(client, ada, name)
 
     async def search(q: str) -> list[str]:
@@ -202,11 +219,12 @@ async def test_q_is_a_case_insensitive_substring_with_wildcards_taken_literally(
     assert await search("0%") == ["100% done"]
     assert await search("_") == ["snake_case"]
     assert await search("e_c") == ["snake_case"]
-    assert await search("\\") == []
+    assert await search("\\") == ["a/b\\c"]
+    assert await search("/") == ["a/b\\c"]
+    assert await search("B\\C") == ["a/b\\c"]
+    assert await search("/%") == []
     assert await search("' OR '1'='1") == []
-    assert await search("") == sorted(
-        ["Python Help", "python-dev", "Rust", "100% done", "1000 done", "snake_case", "snakeXcase"]
-    )
+    assert await search("") == sorted(every)
 
 
 async def test_limit_and_offset_page_the_list(client: httpx.AsyncClient, new_account: NewAccount) -> None:

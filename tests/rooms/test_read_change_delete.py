@@ -76,6 +76,7 @@ INVALID_CHANGES: list[Any] = [
     {"name": ""},
     {"name": "  "},
     {"name": "x" * 65},
+    {"name": "İ" * 60},
     {"name": 1},
     {"name": "a\x00b"},
     {"description": "x" * 1001},
