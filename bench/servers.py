@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 SERVER_CPU = "0"
 READY_TIMEOUT = 60.0
+# How to run the `hubbub` CLI; an experiment may point it at a wrapper.
+HUBBUB_COMMAND = [sys.executable, "-m", "api.cli"]
 
 
 def free_port() -> int:
@@ -150,7 +152,7 @@ async def start_hubbub(
         **(extra_env or {}),
     }
     log_path = workdir / f"hubbub-{port}.log"
-    args = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    args = [*HUBBUB_COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = await _spawn("hubbub", args, env, log_path)
     server = Server("hubbub", port, process, log_path, secret=secret, database_url=database_url)
     await _wait_ready(server, "/healthz")
