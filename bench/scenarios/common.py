@@ -54,7 +54,6 @@ class Settings:
             fanout_subscribers=200,
             paced_seconds=3,
             saturate_seconds=3,
-            saturate_senders=10,
             rooms=20,
             room_seconds=3,
             idle_connections=500,
