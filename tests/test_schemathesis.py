@@ -1,5 +1,6 @@
-"""Schemathesis over /openapi.json, every route, signed in as a room owner and as a site admin:
-no 5xx, and every response as its route declares it (status code, content type, headers, body)."""
+"""Schemathesis over /openapi.json, every route, signed in as a room owner, a member or a site
+admin: no 5xx, and every response as its route declares it (status code, content type, headers,
+body)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ CHECKS = [
 ]
 EXAMPLES = 20
 PASSWORD = "correct horse battery"
+USERNAMES = ["owner", "member", "banned", "siteadmin", "guest"]
+ROLES = ["owner", "admin", "member"]
 
 
 @dataclass
@@ -88,8 +91,35 @@ def populate(http: requests.Session, settings: Settings) -> tuple[dict[str, str]
         banned = http.post(f"/api/rooms/{rooms[-1]}/bans", json={"user_id": banned_id}, headers=headers)
         assert banned.status_code == 201, banned.text
     users = [str(i) for i in (owner_id, member_id, banned_id, admin_id)]
+    for name in USERNAMES[4:]:
+        account(http, name)
     ids = {"room_id": [str(r) for r in rooms], "user_id": users, "seq": ["1", "2", "3"]}
     return {"owner": owner, "member": member, "site admin": admin}, ids
+
+
+def valid_bodies(user_ids: list[int]) -> dict[str, st.SearchStrategy[Any]]:
+    """Bodies these routes accept, drawn now and then: arbitrary text rarely makes a valid room
+    name or message, and the 2xx answers need checking against their schemas too."""
+    text = st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cc", "Cs", "Zs"]), min_size=1, max_size=40
+    )
+    return {
+        "POST /api/rooms": st.fixed_dictionaries(
+            {"name": text}, optional={"description": text, "is_private": st.booleans()}
+        ),
+        "PATCH /api/rooms/{room_id}": st.fixed_dictionaries({}, optional={"name": text, "description": text}),
+        "POST /api/rooms/{room_id}/members": st.fixed_dictionaries(
+            {"username": st.sampled_from(USERNAMES)}, optional={"role": st.sampled_from(ROLES)}
+        ),
+        "PATCH /api/rooms/{room_id}/members/{user_id}": st.fixed_dictionaries(
+            {"role": st.sampled_from(ROLES)}
+        ),
+        "POST /api/rooms/{room_id}/bans": st.fixed_dictionaries({"user_id": st.sampled_from(user_ids)}),
+        "POST /api/rooms/{room_id}/messages": st.fixed_dictionaries(
+            {"body": text}, optional={"nonce": st.sampled_from(["a", "b"])}
+        ),
+        "PATCH /api/rooms/{room_id}/messages/{seq}": st.fixed_dictionaries({"body": text}),
+    }
 
 
 @pytest.fixture
@@ -114,6 +144,7 @@ def is_utf8(raw: bytes) -> bool:
 
 
 def run_operation(api: Api, operation: Any) -> None:
+    bodies = valid_bodies([int(user_id) for user_id in api.ids["user_id"]])
     cases = st.sampled_from([GenerationMode.POSITIVE, GenerationMode.NEGATIVE]).flatmap(
         lambda mode: operation.as_strategy(generation_mode=mode)
     )
@@ -131,6 +162,8 @@ def run_operation(api: Api, operation: Any) -> None:
         for name in case.path_parameters or {}:
             if name in api.ids and real.draw(st.booleans()):
                 case.path_parameters[name] = real.draw(st.sampled_from(api.ids[name]))
+        if case.operation.label in bodies and real.draw(st.booleans()):
+            case.body = real.draw(bodies[case.operation.label])
         if isinstance(case.body, bytes) and not is_utf8(case.body):
             # FastAPI answers a JSON body that is not UTF-8 with 400 on every route;
             # tests/rooms/test_create_and_list.py tracks that (xfail), so it is not reported here.
@@ -142,9 +175,22 @@ def run_operation(api: Api, operation: Any) -> None:
     check()
 
 
+def destructiveness(operation: Any) -> int:
+    """Deletes, leaving and account changes last, rooms deleted at the very end, so the other routes meet
+    the rooms, members and messages while they exist. The sort is stable."""
+    if operation.method.upper() == "DELETE" and operation.path.endswith("{room_id}"):
+        return 2
+    return int(
+        operation.method.upper() == "DELETE"
+        or operation.path.endswith("/leave")
+        or operation.path.startswith("/api/admin/users/")
+    )
+
+
 def test_every_operation_keeps_to_its_openapi_contract(api: Api) -> None:
     operations = [result.ok() for result in api.schema.get_all_operations()]
     assert len(operations) >= 25
+    operations.sort(key=destructiveness)
     failures: dict[str, str] = {}
     for operation in operations:
         try:

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
 
 from api.auth.models import User
 from api.auth.tokens import TokenType, issue_token
@@ -108,16 +107,6 @@ async def add_members(
     """Memberships stored directly, in one transaction: an invite over HTTP costs a commit each."""
     async with context_of(app).db.writing() as session:
         session.add_all(Membership(room_id=room_id, user_id=a.id, role=role) for a in accounts)
-
-
-async def make_site_admin(app: FastAPI, account: Account) -> None:
-    async with context_of(app).db.writing() as session:
-        await session.execute(update(User).where(User.id == account.id).values(is_admin=True))
-
-
-async def deactivate(app: FastAPI, account: Account) -> None:
-    async with context_of(app).db.writing() as session:
-        await session.execute(update(User).where(User.id == account.id).values(is_active=False))
 
 
 @dataclass
