@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 from api.admin.router import router as admin_router
 from api.auth.router import router as auth_router
@@ -16,6 +18,7 @@ from api.config import Settings
 from api.context import open_context
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.logs import redact_tokens_in_server_logs
 from api.messages.router import router as messages_router
 from api.ops.router import router as ops_router
 from api.realtime.router import install_websocket_refusals
@@ -42,8 +45,18 @@ TAGS = [
 ]
 
 
+class FrontendFiles(StaticFiles):
+    """The web client; revalidated on every load, so an upgrade never mixes old and new modules."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    redact_tokens_in_server_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,5 +90,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
-    app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
+    app.mount("/", FrontendFiles(directory=FRONTEND_DIR, html=True), name="frontend")
     return app

@@ -80,3 +80,23 @@ def test_a_database_behind_the_code_is_refused_with_a_clear_message(tmp_path: Pa
 
     with pytest.raises(SchemaOutOfDate, match="hubbub migrate"):
         asyncio.run(start())
+
+
+async def test_the_web_client_is_revalidated_on_every_load(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.headers["cache-control"] == "no-cache"
+
+
+def test_tokens_never_reach_the_server_log(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from api.logs import redact_tokens_in_server_logs
+
+    redact_tokens_in_server_logs()
+    logger = logging.getLogger("uvicorn.error")
+    with caplog.at_level(logging.INFO, logger="uvicorn.error"):
+        logger.info(
+            '%s - "WebSocket %s" [accepted]', "127.0.0.1:5", "/ws/rooms/1?token=eyJhbGc.secret.sig&since=8"
+        )
+    assert "eyJhbGc" not in caplog.text
+    assert "/ws/rooms/1?token=[redacted]&since=8" in caplog.text
