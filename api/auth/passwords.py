@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -31,7 +34,9 @@ class PasswordHasher:
             argon2__time_cost=settings.password_time_cost,
             argon2__parallelism=settings.password_parallelism,
         )
-        self._executor = ThreadPoolExecutor(settings.hashing_threads, thread_name_prefix="hash")
+        self._executor = ThreadPoolExecutor(
+            settings.hashing_threads, thread_name_prefix="hash", initializer=_yield_to_the_event_loop
+        )
         # Unknown usernames are verified against this, so they cost the same time.
         self._dummy_hash = self._context.hash(secrets.token_urlsafe(16))
 
@@ -50,3 +55,18 @@ class PasswordHasher:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _yield_to_the_event_loop() -> None:
+    """Run this hashing thread at idle priority.
+
+    Threads release the GIL while argon2 runs, but on a busy machine they still
+    take the core from the event loop at equal priority: a burst of logins then
+    stalls live delivery. At idle priority the kernel runs them only on CPU the
+    event loop leaves; logins wait a little longer instead of everyone else.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: this thread, on Linux
+    except (AttributeError, OSError):  # not Linux, or not allowed: lower the niceness instead
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -163,3 +164,14 @@ async def test_outdated_hashes_are_upgraded_on_login(client: httpx.AsyncClient, 
     async with db.session() as session:
         after = await session.scalar(select(User.password_hash))
     assert after is not None and "m=128," in after
+
+
+async def test_hashing_threads_run_at_idle_priority(app: FastAPI) -> None:
+    """So a burst of logins cannot take the core from live delivery."""
+    import os
+
+    def policy() -> int:
+        return os.sched_getscheduler(0)
+
+    executor = context_of(app).hasher._executor
+    assert await asyncio.get_running_loop().run_in_executor(executor, policy) == os.SCHED_IDLE
