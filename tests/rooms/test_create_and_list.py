@@ -206,6 +206,7 @@ async def test_q_is_a_case_insensitive_substring_with_wildcards_taken_literally(
         "snake_case",
         "snakeXcase",
         "a/b\\c",
+        "Über Café",
     ]
     for name in every:
         await create_room(client, ada, name)
@@ -223,6 +224,7 @@ async def test_q_is_a_case_insensitive_substring_with_wildcards_taken_literally(
     assert await search("/") == ["a/b\\c"]
     assert await search("B\\C") == ["a/b\\c"]
     assert await search("/%") == []
+    assert await search("üBER CAFÉ") == ["Über Café"]
     assert await search("' OR '1'='1") == []
     assert await search("") == sorted(every)
 
