@@ -23,6 +23,7 @@ from api.messages.router import router as messages_router
 from api.ops.router import router as ops_router
 from api.realtime.router import install_websocket_refusals
 from api.realtime.router import router as realtime_router
+from api.realtime.wire import CaptureServerSend
 from api.rooms.router import router as rooms_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
@@ -90,5 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(CaptureServerSend)  # outermost: it must see the server's own send
     app.mount("/", FrontendFiles(directory=FRONTEND_DIR, html=True), name="frontend")
     return app

@@ -1,13 +1,16 @@
-"""One client connection: its bounded outbound queue and the task that drains it.
+"""One client connection: frames go straight to its wire, or wait in a bounded backlog.
 
-Fan-out only ever calls `push`, which never awaits: a slow client costs the room
-nothing but a queue append. When a client reads too slowly and its queue fills,
-it is closed with 1013 and reconnects with `since`, losing nothing.
+Fan-out only ever calls `push`, which never awaits. While the client keeps up,
+a frame is written at once. When its transport pushes back, frames queue up and
+one task (started then, gone when the backlog is empty) waits for the client.
+A client whose backlog fills is closed with 1013 and reconnects with `since`,
+losing nothing. An idle connection costs no task at all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -16,8 +19,12 @@ from starlette.websockets import WebSocket
 
 from api.auth.schemas import UserSummary
 from api.realtime.protocol import QUEUE_OVERFLOW, CloseReason
+from api.realtime.wire import OutFrame, Wire
 
 logger = logging.getLogger(__name__)
+
+# Seconds a client that stopped reading gets to take its close frame before it is cut off.
+CLOSE_GRACE = 10.0
 
 
 @dataclass(slots=True)
@@ -31,94 +38,119 @@ class DeliveryStats:
 
 class Connection:
     __slots__ = (
-        "_close_timer",
-        "_queue",
+        "_backlog",
+        "_drainer",
         "_stats",
-        "_wakeup",
+        "_websocket",
+        "_wire",
+        "aborted",
         "closing",
         "last_seq",
+        "live",
         "max_queue",
         "room_id",
-        "sender",
         "user",
-        "websocket",
     )
 
     def __init__(
         self,
         websocket: WebSocket,
+        wire: Wire,
         *,
         user: UserSummary,
         room_id: int,
         max_queue: int,
         stats: DeliveryStats,
     ) -> None:
-        self.websocket = websocket
+        self._websocket = websocket
+        self._wire = wire
         self.user = user
         self.room_id = room_id
         self.max_queue = max_queue
-        # Highest message seq queued: anything at or below it is a duplicate.
+        # Highest message seq queued or sent: anything at or below it is a duplicate.
         self.last_seq = 0
+        # Frames wait until the history frame is out; then they flow.
+        self.live = False
         self.closing: CloseReason | None = None
-        self.sender: asyncio.Task[None] | None = None
-        self._queue: deque[tuple[int, str]] = deque()
-        self._wakeup = asyncio.Event()
+        self.aborted = False
+        self._backlog: deque[tuple[int, OutFrame]] | None = None
+        self._drainer: asyncio.Task[None] | None = None
         self._stats = stats
-        self._close_timer: asyncio.TimerHandle | None = None
 
-    def push(self, frame: str, seq: int = 0) -> None:
-        """Queue a frame; `seq` for message frames, which are dropped when already seen."""
+    def push(self, frame: OutFrame, seq: int = 0) -> None:
+        """Send or queue a frame; `seq` for message frames, which are dropped when already seen."""
         if self.closing is not None:
             return
         if seq:
             if seq <= self.last_seq:
                 return
             self.last_seq = seq
-        if len(self._queue) >= self.max_queue:
+        if self.live and self._drainer is None and self._wire.try_write(frame):
+            self._stats.frames_sent += 1
+            return
+        backlog = self._backlog
+        if backlog is None:
+            backlog = self._backlog = deque()
+        if len(backlog) >= self.max_queue:
             self._stats.overflows += 1
             self.close(QUEUE_OVERFLOW)
             return
-        self._queue.append((seq, frame))
-        self._wakeup.set()
+        backlog.append((seq, frame))
+        if self.live and self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain(), name=f"ws-drain-{self.user.id}")
 
-    def start_after_history(self, last_seq: int) -> None:
-        """Begin live delivery after a history frame that ends at `last_seq`.
+    def start_live(self, history_last_seq: int) -> None:
+        """Begin live delivery after a history frame that ends at `history_last_seq`.
 
         Frames queued while the history was read are kept, but messages the
         history already holds are dropped: subscribe first, query, then dedupe.
         """
-        if last_seq > self.last_seq:
-            self.last_seq = last_seq
-        if any(seq and seq <= last_seq for seq, _ in self._queue):
-            self._queue = deque(item for item in self._queue if not item[0] or item[0] > last_seq)
-        self.sender = asyncio.create_task(self._send_queued(), name=f"ws-sender-{self.user.id}")
+        self.last_seq = max(self.last_seq, history_last_seq)
+        if self._backlog:
+            self._backlog = deque(item for item in self._backlog if not item[0] or item[0] > history_last_seq)
+        self.live = True
+        if self._backlog or self.closing is not None:
+            self._drainer = asyncio.create_task(self._drain(), name=f"ws-drain-{self.user.id}")
 
-    def close(self, reason: CloseReason, *, grace: float = 10.0) -> None:
-        """Close soon with `reason`. Frames not yet sent are dropped; a client that does
-        not read for `grace` seconds more is cut off without a close frame."""
+    def close(self, reason: CloseReason) -> None:
+        """Close soon with `reason`; frames not sent yet are dropped. A client that does
+        not take the close frame within CLOSE_GRACE seconds is cut off."""
         if self.closing is not None:
             return
         self.closing = reason
-        self._stats.frames_dropped += len(self._queue)
-        self._queue.clear()
-        self._wakeup.set()
-        if self.sender is None:
-            return
-        self._close_timer = asyncio.get_running_loop().call_later(grace, self.sender.cancel)
+        if self._backlog:
+            self._stats.frames_dropped += len(self._backlog)
+            self._backlog.clear()
+        if self.live and self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain(), name=f"ws-close-{self.user.id}")
+        asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
 
-    async def _send_queued(self) -> None:
-        send = self.websocket.send_text
-        queue = self._queue
+    def abort(self) -> None:
+        self.aborted = True
+        self._wire.abort()
+
+    async def stop(self) -> None:
+        """The session is over: stop waiting for a client that is gone."""
+        drainer = self._drainer
+        if drainer is not None and drainer is not asyncio.current_task():
+            drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drainer
+
+    async def wait_drained(self) -> None:
+        if self._drainer is not None:
+            await asyncio.wait({self._drainer})
+
+    async def _drain(self) -> None:
         try:
-            while True:
-                while queue:
-                    await send(queue.popleft()[1])
-                    self._stats.frames_sent += 1
-                if self.closing is not None:
-                    await self.websocket.close(self.closing.code, self.closing.reason)
-                    return
-                self._wakeup.clear()
-                await self._wakeup.wait()
+            while self._backlog:
+                _, frame = self._backlog.popleft()
+                if not self._wire.try_write(frame):
+                    await self._wire.write(frame)
+                self._stats.frames_sent += 1
+            if self.closing is not None:
+                await self._websocket.close(self.closing.code, self.closing.reason)
+        except (OSError, RuntimeError) as exc:  # the client is gone; the session notices too
+            logger.debug("a connection ended while sending: %r", exc)
         finally:
-            if self._close_timer is not None:
-                self._close_timer.cancel()
+            self._drainer = None

@@ -37,6 +37,7 @@ from api.realtime.protocol import (
     message_frame,
     user_frame,
 )
+from api.realtime.wire import OutFrame, wire_for
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +92,15 @@ class RoomChannel:
             self._deliver(self.next_seq, frame)
         return bool(self.early)
 
-    def _deliver(self, seq: int, frame: str) -> None:
+    def _deliver(self, seq: int, text: str) -> None:
         assert self.next_seq == seq
         self.next_seq = seq + 1
+        frame = OutFrame(text)
         for connection in self.connections:
             connection.push(frame, seq)
 
-    def broadcast(self, frame: str, skip_user: int = 0) -> None:
+    def broadcast(self, text: str, skip_user: int = 0) -> None:
+        frame = OutFrame(text)
         for connection in self.connections:
             if connection.user.id != skip_user:
                 connection.push(frame)
@@ -144,10 +147,12 @@ class Hub:
         """Close every connection (1012) and wait for them, at most `grace` seconds."""
         connections = [c for channel in self._rooms.values() for c in channel.connections]
         for connection in connections:
-            connection.close(SERVER_RESTART, grace=grace)
-        senders = [c.sender for c in connections if c.sender is not None]
-        if senders:
-            await asyncio.wait(senders, timeout=grace)
+            connection.close(SERVER_RESTART)
+        drains = [asyncio.ensure_future(c.wait_drained()) for c in connections]
+        if drains:
+            _, late = await asyncio.wait(drains, timeout=grace)
+            for drain in late:
+                drain.cancel()
         for task in [self._refresher, *self._tasks]:
             if task is not None:
                 task.cancel()
@@ -166,8 +171,10 @@ class Hub:
         return len(self._rooms)
 
     def new_connection(self, websocket: WebSocket, *, user: UserSummary, room_id: int) -> Connection:
+        """A connection for `websocket`; call it from the session's own task."""
         return Connection(
             websocket,
+            wire_for(websocket),
             user=user,
             room_id=room_id,
             max_queue=self._queue_frames,

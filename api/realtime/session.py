@@ -38,6 +38,7 @@ from api.realtime.protocol import (
     parse_client_frame,
     presence_frame,
 )
+from api.realtime.wire import OutFrame
 from api.rooms.models import Membership, Room
 
 logger = logging.getLogger(__name__)
@@ -75,25 +76,33 @@ class LiveSession:
         connection = self.connection
         try:
             async with self._context.hub.attached(connection):
-                await self._send_history()
-                if connection.closing is not None:
-                    await self._websocket.close(connection.closing.code, connection.closing.reason)
-                    return
+                last_seq = await self._send_history()
+                connection.start_live(last_seq)
                 self._expire_at(self._admission.authenticated.claims.expires_at)
-                await self._serve()
+                # After a close of ours the server hands us a disconnect: one loop ends it all.
+                await self._receive()
         except (WebSocketDisconnect, OSError):
             pass  # the client went away
+        except asyncio.CancelledError:
+            if not connection.aborted:
+                raise
+            # A client that stopped reading was cut off (AsgiWire's abort); the session is over.
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
         finally:
             if self._expiry is not None:
                 self._expiry.cancel()
+            await connection.stop()
 
-    async def _send_history(self) -> None:
+    async def _send_history(self) -> int:
+        """Send the history and presence frames; the seq the history ends at."""
         room_id, since = self._admission.room_id, self._admission.since
         async with self._context.db.session() as session:
             if await session.get(Membership, (room_id, self._user.id)) is None:
                 # Removed between admission and registration: the close event missed us.
                 self.connection.close(REMOVED)
-                return
+                return 0
             page, truncated = await messages.newest(
                 session,
                 room_id=room_id,
@@ -105,21 +114,7 @@ class LiveSession:
         await self._websocket.send_text(history_frame(payload, last_seq=last_seq, truncated=truncated))
         online = await self._context.hub.presence.online(room_id)
         await self._websocket.send_text(presence_frame(online))
-        self.connection.start_after_history(last_seq)
-
-    async def _serve(self) -> None:
-        """Run until the client leaves or we close it, whichever comes first."""
-        sender = self.connection.sender
-        assert sender is not None
-        receiver = asyncio.create_task(self._receive(), name=f"ws-receiver-{self._user.id}")
-        done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in done:
-            error = None if task.cancelled() else task.exception()
-            if error is not None and not isinstance(error, WebSocketDisconnect | OSError | RuntimeError):
-                raise error
+        return last_seq
 
     async def _receive(self) -> None:
         max_bytes = self._context.settings.ws_max_frame_bytes
@@ -135,7 +130,7 @@ class LiveSession:
             # keeps the promise under any other ASGI server too.
             if len(text) > max_bytes // 4 and len(text.encode()) > max_bytes:
                 self.connection.close(FRAME_TOO_BIG)
-                return
+                continue  # the disconnect follows our close
             if self._frames.take():
                 self._refuse(FrameError("rate_limited", "more than the allowed frames per second"))
                 continue
@@ -150,7 +145,7 @@ class LiveSession:
         elif isinstance(frame, TypingFrame):
             await self._context.events.typing(self._admission.room_id, self._user)
         elif isinstance(frame, PingFrame):
-            self.connection.push(PONG_FRAME)
+            self.connection.push(OutFrame(PONG_FRAME))
         elif isinstance(frame, AuthFrame):
             await self._swap_token(frame.token)
 
@@ -174,7 +169,7 @@ class LiveSession:
             raise FrameError("unavailable", exc.detail, frame.nonce) from None
         if not stored.created:
             # A repeated nonce: the sender alone gets the stored message again.
-            self.connection.push(message_frame(stored.message, stored.nonce))
+            self.connection.push(OutFrame(message_frame(stored.message, stored.nonce)))
 
     async def _swap_token(self, token: str) -> None:
         try:
@@ -187,7 +182,7 @@ class LiveSession:
         if authenticated.user.id != self._user.id:
             raise FrameError("invalid_token", "the token belongs to another user; the held one stays")
         self._expire_at(authenticated.claims.expires_at)
-        self.connection.push(auth_ok_frame(authenticated.claims.expires_at))
+        self.connection.push(OutFrame(auth_ok_frame(authenticated.claims.expires_at)))
 
     def _expire_at(self, expires_at: datetime) -> None:
         if self._expiry is not None:
@@ -198,7 +193,7 @@ class LiveSession:
         )
 
     def _refuse(self, error: FrameError) -> None:
-        self.connection.push(error_frame(error))
+        self.connection.push(OutFrame(error_frame(error)))
 
 
 async def _room_last_seq(session: AsyncSession, room_id: int) -> int:

@@ -16,14 +16,24 @@ from websockets.exceptions import ConnectionClosed
 
 from api.auth.schemas import UserSummary
 from api.context import AppContext
+from api.realtime.wire import AsgiWire
 from tests.conftest import make_settings
 from tests.factories import Account, create_room, join, signup
 from tests.realtime.client import Client, joined, room_path
 from tests.servers import LiveServer, serve_in_process
 
 
+@pytest.fixture(params=["direct", "asgi"])
+def wire(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways frames reach a socket: straight to Uvicorn's transport, and plain ASGI."""
+    if request.param == "asgi":
+        monkeypatch.setattr("api.realtime.hub.wire_for", AsgiWire)
+        monkeypatch.setattr("api.realtime.connection.CLOSE_GRACE", 2.0)
+    return str(request.param)
+
+
 async def test_ten_clients_sending_thirty_each_all_see_300_in_order(
-    live_server: LiveServer, http: httpx.AsyncClient
+    wire: str, live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
     owner = await signup(http, "owner")
     room_id = (await create_room(http, owner))["id"]
@@ -49,7 +59,7 @@ async def test_ten_clients_sending_thirty_each_all_see_300_in_order(
 
 
 @pytest.fixture
-async def small_queue_server(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
+async def small_queue_server(wire: str, database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
     settings = make_settings(database_url, tmp_path, ws_queue_frames=100)
     async with serve_in_process(settings) as server:
         yield server

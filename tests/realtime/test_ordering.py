@@ -24,12 +24,13 @@ class Recorder:
     user: UserSummary = field(default_factory=lambda: ADA)
     seqs: list[int] = field(default_factory=list)
 
-    sender: None = None
-
-    def push(self, frame: str, seq: int = 0) -> None:
+    def push(self, frame: object, seq: int = 0) -> None:
         self.seqs.append(seq)
 
-    def close(self, reason: object, grace: float = 0) -> None:
+    def close(self, reason: object) -> None:
+        pass
+
+    async def wait_drained(self) -> None:
         pass
 
 
