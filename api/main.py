@@ -17,7 +17,6 @@ from api.auth.router import router as auth_router
 from api.config import Settings
 from api.context import open_context
 from api.errors import install_error_handlers
-from api.limits import BodySizeLimit
 from api.logs import redact_tokens_in_server_logs
 from api.messages.router import router as messages_router
 from api.ops.router import router as ops_router
@@ -74,15 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_websocket_refusals(app)
-    for router in (
-        auth_router,
-        rooms_router,
-        messages_router,
-        admin_router,
-        ops_router,
-        realtime_router,
-    ):
-        app.include_router(router)
+    for router in (auth_router, rooms_router, messages_router, admin_router, ops_router):
+        app.include_router(router, max_body_size=MAX_BODY_BYTES)
+    # No body limit on the WebSocket route: frames have their own (WS_MAX_FRAME_BYTES), and a
+    # limit's wrappers would stay alive, in memory, for as long as each connection is open.
+    app.include_router(realtime_router)
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -90,7 +85,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CaptureServerSend)  # outermost: it must see the server's own send
     app.mount("/", FrontendFiles(directory=FRONTEND_DIR, html=True), name="frontend")
     return app

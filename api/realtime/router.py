@@ -15,7 +15,7 @@ from fastapi.exceptions import WebSocketRequestValidationError
 from starlette.websockets import WebSocketState
 
 from api.auth.exceptions import AuthError
-from api.auth.service import Authenticated, authenticate_access_token
+from api.auth.service import authenticate_access_token
 from api.deps import ContextDep
 from api.errors import NotFound
 from api.ids import MAX_SEQ
@@ -27,8 +27,8 @@ from api.realtime.protocol import (
     ROOM_NOT_FOUND,
     CloseReason,
 )
-from api.realtime.session import Admission, LiveSession
-from api.rooms.service import RoomAccess, get_room_access
+from api.realtime.session import Admission, Identity, LiveSession
+from api.rooms.service import get_room_access
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +42,15 @@ def _refusal(reason: CloseReason) -> WebSocketException:
 async def websocket_user(
     context: ContextDep,
     token: Annotated[str | None, Query(description="An access token")] = None,
-) -> Authenticated:
+) -> Identity:
     try:
         async with context.db.session() as session:
-            return await authenticate_access_token(session=session, settings=context.settings, token=token)
+            authenticated = await authenticate_access_token(
+                session=session, settings=context.settings, token=token
+            )
     except AuthError as exc:
         raise _refusal(CLOSE_REASONS[exc.reason]) from exc
+    return Identity.of(authenticated)
 
 
 def since_parameter(
@@ -61,13 +64,12 @@ def since_parameter(
 
 
 async def websocket_room(
-    room_id: str,
-    context: ContextDep,
-    authenticated: Annotated[Authenticated, Depends(websocket_user)],
-) -> RoomAccess:
+    room_id: str, context: ContextDep, identity: Annotated[Identity, Depends(websocket_user)]
+) -> int:
+    """The id of a room the user is a member of."""
     try:
         async with context.db.session() as session:
-            access = await get_room_access(session, room_id=room_id, user=authenticated.user)
+            access = await get_room_access(session, room_id=room_id, user=identity)
     except NotFound as exc:
         raise _refusal(ROOM_NOT_FOUND) from exc
     if access.banned:
@@ -75,18 +77,18 @@ async def websocket_room(
     if not access.is_member:
         # Site admins see private rooms, but only members take part.
         raise _refusal(NOT_MEMBER if not access.room.is_private else ROOM_NOT_FOUND)
-    return access
+    return access.room.id
 
 
 @router.websocket("/ws/rooms/{room_id}")
 async def room_socket(
     websocket: WebSocket,
     context: ContextDep,
-    authenticated: Annotated[Authenticated, Depends(websocket_user)],
+    identity: Annotated[Identity, Depends(websocket_user)],
     since: Annotated[int | None, Depends(since_parameter)],
-    access: Annotated[RoomAccess, Depends(websocket_room)],
+    admitted_room: Annotated[int, Depends(websocket_room)],
 ) -> None:
-    session = LiveSession(websocket, context, Admission(authenticated, access.room.id, since))
+    session = LiveSession(websocket, context, Admission(identity, admitted_room, since))
     await websocket.accept()
     try:
         await session.run()

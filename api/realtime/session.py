@@ -48,14 +48,32 @@ MAX_REPLAY = 1000
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """What a session keeps of its user: a few fields, not a database object, because
+    FastAPI holds every dependency's value for as long as the connection lives."""
+
+    id: int
+    username: str
+    display_name: str
+    is_admin: bool
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, authenticated: Authenticated) -> Identity:
+        user = authenticated.user
+        return cls(user.id, user.username, user.display_name, user.is_admin, authenticated.claims.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
 class Admission:
-    authenticated: Authenticated
+    identity: Identity
     room_id: int
     since: int | None
 
     @property
     def user(self) -> UserSummary:
-        return UserSummary.model_validate(self.authenticated.user)
+        identity = self.identity
+        return UserSummary(id=identity.id, username=identity.username, display_name=identity.display_name)
 
 
 class LiveSession:
@@ -78,7 +96,7 @@ class LiveSession:
             async with self._context.hub.attached(connection):
                 last_seq = await self._send_history()
                 connection.start_live(last_seq)
-                self._expire_at(self._admission.authenticated.claims.expires_at)
+                self._expire_at(self._admission.identity.expires_at)
                 # After a close of ours the server hands us a disconnect: one loop ends it all.
                 await self._receive()
         except (WebSocketDisconnect, OSError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from sqlalchemy import ScalarSelect, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -29,12 +30,25 @@ ROOM_NOT_FOUND = "Room not found"
 MANAGERS = frozenset({Role.owner, Role.admin})
 
 
+class Viewer(Protocol):
+    """Who is looking: a User, or the light copy a WebSocket session keeps of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def is_admin(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RoomAccess:
     """A room as one user may see it: their membership (if any) and whether they are banned."""
 
     room: Room
-    user: User
+    user: Viewer
     role: Role | None
     banned: bool
 
@@ -47,7 +61,7 @@ class RoomAccess:
         return self.role in MANAGERS
 
 
-async def get_room_access(session: AsyncSession, *, room_id: str | int, user: User) -> RoomAccess:
+async def get_room_access(session: AsyncSession, *, room_id: str | int, user: Viewer) -> RoomAccess:
     """The room if `user` may know it exists: public, a member, or a site admin."""
     parsed = parse_id(room_id)
     if parsed is None:
