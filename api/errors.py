@@ -7,16 +7,20 @@ meets to close codes and error frames itself.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import ClassVar
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ErrorDetail
 
@@ -78,8 +82,33 @@ async def _handle_infrastructure_error(_request: Request, exc: Exception) -> JSO
     return JSONResponse({"detail": "The database or broker is unavailable; try again"}, status_code=503)
 
 
+class _AsciiJSONResponse(JSONResponse):
+    """Escapes everything outside ASCII, so even a lone surrogate in an error renders."""
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, minus the echo of the refused input: NaN, Infinity or a lone surrogate
+    cannot be written back as JSON, and echoing input is no help to a client anyway."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    return _AsciiJSONResponse({"detail": errors}, status_code=422)
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI says 400; it is invalid input
+        error = {"type": "json_invalid", "loc": ["body"], "msg": "The body is not valid UTF-8"}
+        return JSONResponse({"detail": [error]}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HubbubError, _handle_hubbub_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     # A database or Redis that is down is not the client's fault, and not a bug: 503.
     for error in (
         DBAPIError,

@@ -27,6 +27,25 @@ def has_control_characters(text: str, allowed: frozenset[str] = ALLOWED_CONTROL)
     return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
 
 
+def is_encodable(text: str) -> bool:
+    """JSON can spell lone surrogates (`"\\ud800"`) and Python decodes them, but no database
+    can store them: they are refused as invalid input, not failed on the way to the database."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _encodable(value: str) -> str:
+    if not is_encodable(value):
+        raise ValueError("must be valid Unicode (no lone surrogates)")
+    return value
+
+
+encodable = AfterValidator(_encodable)
+
+
 def normalize_body(body: str, *, max_length: int = 4000) -> str:
     """A message body as stored: stripped, 1–max_length code points, no control characters
     other than newline and tab. Everything else is kept exactly as sent."""
@@ -37,6 +56,8 @@ def normalize_body(body: str, *, max_length: int = 4000) -> str:
         raise TextError("body_too_long", f"body must be at most {max_length} characters")
     if has_control_characters(stripped):
         raise TextError("invalid_body", "body must not contain control characters")
+    if not is_encodable(stripped):
+        raise TextError("invalid_body", "body must be valid Unicode (no lone surrogates)")
     return stripped
 
 
@@ -47,7 +68,7 @@ def _clean_line(value: str) -> str:
         raise ValueError("must not be empty")
     if has_control_characters(stripped, allowed=frozenset()):
         raise ValueError("must not contain control characters")
-    return stripped
+    return _encodable(stripped)
 
 
 def _clean_text(value: str) -> str:
@@ -55,7 +76,7 @@ def _clean_text(value: str) -> str:
     stripped = value.strip()
     if has_control_characters(stripped):
         raise ValueError("must not contain control characters other than newline and tab")
-    return stripped
+    return _encodable(stripped)
 
 
 clean_line = AfterValidator(_clean_line)

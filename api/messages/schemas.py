@@ -6,8 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.auth.schemas import UserSummary
-from api.rooms.schemas import encodable
-from api.text import NO_CONTROL_CHARACTERS, normalize_body
+from api.text import NO_CONTROL_CHARACTERS, encodable, normalize_body
 
 MAX_BODY = 4000
 MAX_NONCE = 64
@@ -20,7 +19,6 @@ def _body(value: object) -> object:
 Body = Annotated[
     str,
     BeforeValidator(_body),
-    encodable,
     Field(description=f"1–{MAX_BODY} characters after stripping; no control characters but newline and tab"),
 ]
 Nonce = Annotated[str, Field(min_length=1, max_length=MAX_NONCE, pattern=NO_CONTROL_CHARACTERS), encodable]

@@ -9,19 +9,6 @@ from api.auth.schemas import Username, UserSummary
 from api.rooms.models import Role
 from api.text import clean_line, clean_text
 
-
-def _encodable(value: str) -> str:
-    """JSON can spell lone surrogates (`"\\ud800"`) and Python decodes them, but no database
-    can store them: refuse them as invalid input rather than fail on the way to the database."""
-    try:
-        value.encode()
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode (no lone surrogates)") from exc
-    return value
-
-
-encodable = AfterValidator(_encodable)
-
 MAX_NAME = 64
 
 
@@ -33,8 +20,8 @@ def _key_fits(value: str) -> str:
     return value
 
 
-RoomName = Annotated[str, Field(max_length=MAX_NAME), clean_line, encodable, AfterValidator(_key_fits)]
-Description = Annotated[str, Field(max_length=1000), clean_text, encodable]
+RoomName = Annotated[str, Field(max_length=MAX_NAME), clean_line, AfterValidator(_key_fits)]
+Description = Annotated[str, Field(max_length=1000), clean_text]
 
 
 class RoomCreate(BaseModel):

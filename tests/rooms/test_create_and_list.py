@@ -130,7 +130,6 @@ async def test_malformed_json_gets_422(
     assert response.status_code == 422
 
 
-@pytest.mark.xfail(strict=True, reason="FastAPI answers a body that is not UTF-8 with 400, not 422")
 async def test_a_body_that_is_not_utf8_gets_422(client: httpx.AsyncClient, new_account: NewAccount) -> None:
     ada = await new_account()
     response = await client.post(
