@@ -6,7 +6,8 @@ between (busy_timeout does not help there), so on SQLite every write goes throug
 a dedicated one-connection engine that opens its transactions with
 `BEGIN IMMEDIATE`: writers queue on the pool inside the process, and on the
 database lock (busy_timeout) across processes. Reads use a pool of their own and
-never block writers (WAL). On PostgreSQL both roles share one engine.
+never block writers (WAL). On PostgreSQL writes also get a pool of their own, so
+requests holding read connections can never starve the writes they wait for.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ class Database:
             self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1)
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-            self.write_engine = self.engine
+            # Writes get a pool of their own: requests hold a read connection for as long
+            # as they run, and a burst of them must never take every connection a write needs.
+            self.write_engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
 

@@ -71,3 +71,19 @@ async def test_concurrent_sends_over_five_rooms_number_each_room_from_one(
     assert (await stored_seqs(app)) == expected
     for room_id, seqs in expected.items():
         assert sorted(m["seq"] for m in sent if m["room_id"] == room_id) == seqs
+
+
+async def test_a_burst_of_writing_requests_does_not_exhaust_the_pools(
+    client: httpx.AsyncClient, new_account: NewAccount
+) -> None:
+    """More concurrent writes than either pool has connections: all succeed, none waits out a timeout."""
+    owner = await new_account()
+    rooms = [await create_room(client, owner) for _ in range(40)]
+    people = [await new_account() for _ in range(40)]
+    responses = await asyncio.gather(
+        *(
+            client.post(f"/api/rooms/{room['id']}/join", headers=person.headers)
+            for room, person in zip(rooms, people, strict=True)
+        )
+    )
+    assert [r.status_code for r in responses] == [200] * 40
