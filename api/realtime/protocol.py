@@ -131,7 +131,8 @@ def _valid_nonce(nonce: object) -> bool:
 
 
 def dumps(frame: dict[str, Any]) -> str:
-    return orjson.dumps(frame).decode()
+    # OPT_UTC_Z: UTC datetimes end in "Z", as pydantic writes them in REST responses.
+    return orjson.dumps(frame, option=orjson.OPT_UTC_Z).decode()
 
 
 def message_payload(message: MessagePublic) -> dict[str, Any]:
@@ -142,11 +143,12 @@ def user_payload(user: UserSummary) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "display_name": user.display_name}
 
 
-def history_frame(messages: Iterable[MessagePublic], *, last_seq: int, truncated: bool) -> str:
+def history_frame(payloads: list[dict[str, Any]], *, last_seq: int, truncated: bool) -> str:
+    """`payloads`: messages as `messages.service.newest_payloads` reads them."""
     return dumps(
         {
             "type": "history",
-            "messages": [message_payload(m) for m in messages],
+            "messages": payloads,
             "last_seq": last_seq,
             "truncated": truncated,
         }

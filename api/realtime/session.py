@@ -17,7 +17,6 @@ from api.auth.service import Authenticated, authenticate_access_token
 from api.context import AppContext
 from api.errors import HubbubError, RateLimited
 from api.messages import service as messages
-from api.messages.schemas import MessagePublic
 from api.ratelimit import TokenBucket
 from api.realtime.connection import Connection
 from api.realtime.protocol import (
@@ -121,15 +120,14 @@ class LiveSession:
                 # Removed between admission and registration: the close event missed us.
                 self.connection.close(REMOVED)
                 return 0
-            page, truncated = await messages.newest(
+            page, truncated = await messages.newest_payloads(
                 session,
                 room_id=room_id,
                 limit=NEWEST_ON_JOIN if since is None else MAX_REPLAY,
                 after=since or 0,
             )
-            last_seq = page[-1].seq if page else min(since or 0, await _room_last_seq(session, room_id))
-            payload = [MessagePublic.model_validate(m) for m in page]
-        await self._websocket.send_text(history_frame(payload, last_seq=last_seq, truncated=truncated))
+            last_seq = page[-1]["seq"] if page else min(since or 0, await _room_last_seq(session, room_id))
+        await self._websocket.send_text(history_frame(page, last_seq=last_seq, truncated=truncated))
         online = await self._context.hub.presence.online(room_id)
         await self._websocket.send_text(presence_frame(online))
         return last_seq

@@ -139,3 +139,23 @@ async def test_messages_sent_during_the_join_are_delivered_once(
     await talker
     for seqs in results:
         assert seqs == list(range(1, len(seqs) + 1)), seqs
+
+
+async def test_history_frames_carry_exactly_what_rest_returns(
+    live_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    """The join path builds payloads without models: they must match the REST schema to the byte."""
+    ada, bob = await signup(http, "ada"), await signup(http, "bob")
+    room_id = (await create_room(http, ada))["id"]
+    await join(http, bob, room_id)
+    for index in range(4):
+        await send(http, bob if index % 2 else ada, room_id, f"<i>{index}</i> é 🙂", nonce=f"n{index}")
+    await http.patch(f"/api/rooms/{room_id}/messages/2", json={"body": "edited"}, headers=bob.headers)
+    await http.delete(f"/api/rooms/{room_id}/messages/3", headers=ada.headers)
+    rest = (await http.get(f"/api/rooms/{room_id}/messages", headers=ada.headers)).json()["messages"]
+    async with joined(live_server, ada, room_id) as client:
+        assert client.history is not None
+        assert client.history["messages"] == rest
+    async with joined(live_server, ada, room_id, since=1) as client:
+        assert client.history is not None
+        assert client.history["messages"] == rest[1:]
