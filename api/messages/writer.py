@@ -20,8 +20,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,47 +152,26 @@ async def _store_batch(session: AsyncSession, batch: list[_Send]) -> list[Outcom
             if key is not None:
                 first_with_key[key] = index
             new_by_room[send.room_id].append(index)
-    now = utcnow()
-    for room_id in sorted(new_by_room):
-        indexes = new_by_room[room_id]
-        last_seq = await session.scalar(
-            update(Room)
-            .where(Room.id == room_id)
-            .values(last_seq=Room.last_seq + len(indexes))
-            .returning(Room.last_seq)
-        )
-        if last_seq is None:  # the room was deleted meanwhile
-            for index in indexes:
-                outcomes[index] = Forbidden("Members only")
-            continue
-        first_seq = last_seq - len(indexes) + 1
-        rows = [
-            {
-                "room_id": room_id,
-                "seq": first_seq + offset,
-                "author_id": batch[index].author.id,
-                "body": batch[index].body,
-                "nonce": batch[index].nonce,
-                "created_at": now,
-            }
-            for offset, index in enumerate(indexes)
-        ]
-        ids = (
-            await session.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)
-        ).all()
-        for index, message_id, row in zip(indexes, ids, rows, strict=True):
-            send = batch[index]
-            message = MessagePublic(
-                id=message_id,
-                room_id=room_id,
-                seq=row["seq"],
-                author=send.author,
-                body=send.body,
-                created_at=now,
-                edited_at=None,
-                deleted=False,
-            )
-            outcomes[index] = Stored(message=message, nonce=send.nonce, created=True)
+    if new_by_room:
+        last_seqs = await _bump_rooms(session, {room: len(indexes) for room, indexes in new_by_room.items()})
+        created = _number(batch, new_by_room, last_seqs, outcomes)
+        if created:
+            inserted = await session.execute(_INSERT, [row for _, row in created])
+            ids = {(room_id, seq): message_id for room_id, seq, message_id in inserted.all()}
+            for index, row in created:
+                message_id = ids[row["room_id"], row["seq"]]
+                send = batch[index]
+                message = MessagePublic(
+                    id=message_id,
+                    room_id=send.room_id,
+                    seq=row["seq"],
+                    author=send.author,
+                    body=send.body,
+                    created_at=row["created_at"],
+                    edited_at=None,
+                    deleted=False,
+                )
+                outcomes[index] = Stored(message=message, nonce=send.nonce, created=True)
     # A nonce repeated within the batch gets what its first occurrence got.
     for index, send in enumerate(batch):
         if outcomes[index] is None:
@@ -200,6 +180,61 @@ async def _store_batch(session: AsyncSession, batch: list[_Send]) -> list[Outcom
                 Stored(first.message, send.nonce, created=False) if isinstance(first, Stored) else first
             )
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+# Core, not the ORM's bulk path: one multi-row INSERT ... RETURNING. Rows come back in no
+# promised order (asking for one makes SQLAlchemy send a statement per row on SQLite), so
+# each id is matched to its message by (room_id, seq).
+_MESSAGES = Message.__table__
+_INSERT = insert(_MESSAGES).returning(_MESSAGES.c.room_id, _MESSAGES.c.seq, _MESSAGES.c.id)  # type: ignore[arg-type]
+
+
+async def _bump_rooms(session: AsyncSession, counts: dict[int, int]) -> dict[int, int]:
+    """Add each room's count to its last_seq in one statement; the new last seqs by room.
+
+    PostgreSQL locks the rows first, in id order, so two workers' batches that share rooms
+    wait for each other instead of deadlocking. SQLite has one writer and renders no lock.
+    """
+    rooms = sorted(counts)
+    await session.execute(select(Room.id).where(Room.id.in_(rooms)).order_by(Room.id).with_for_update())
+    bump = case(counts, value=Room.id, else_=0)
+    rows = await session.execute(
+        update(Room)
+        .where(Room.id.in_(rooms))
+        .values(last_seq=Room.last_seq + bump)
+        .returning(Room.id, Room.last_seq)
+    )
+    return {room_id: last_seq for room_id, last_seq in rows.all()}  # noqa: C416 (Rows, not pairs)
+
+
+def _number(
+    batch: list[_Send],
+    new_by_room: dict[int, list[int]],
+    last_seqs: dict[int, int],
+    outcomes: list[Outcome | None],
+) -> list[tuple[int, dict[str, Any]]]:
+    """The rows to insert, seqs assigned, with the index of the send each comes from."""
+    now = utcnow()
+    created: list[tuple[int, dict[str, Any]]] = []
+    for room_id, indexes in new_by_room.items():
+        last_seq = last_seqs.get(room_id)
+        if last_seq is None:  # the room was deleted meanwhile
+            for index in indexes:
+                outcomes[index] = Forbidden("Members only")
+            continue
+        first_seq = last_seq - len(indexes) + 1
+        for offset, index in enumerate(indexes):
+            send = batch[index]
+            row = {
+                "room_id": room_id,
+                "seq": first_seq + offset,
+                "author_id": send.author.id,
+                "body": send.body,
+                "nonce": send.nonce,
+                "created_at": now,
+            }
+            created.append((index, row))
+    return created
 
 
 async def _memberships(session: AsyncSession, batch: list[_Send]) -> set[tuple[int, int]]:
