@@ -43,7 +43,8 @@ test: lint test-sqlite test-postgresql
 	$(BIN)/coverage report
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run.py
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage test-output
