@@ -256,10 +256,6 @@ class Hub:
         self._after_offer(channel, channel.start_at((last_seq or 0) + 1))
         channel.ready.set_result(None)
 
-    def online_here(self, room_id: int) -> set[int]:
-        channel = self._rooms.get(room_id)
-        return set(channel.users) if channel else set()
-
     # --- publishing and delivery ------------------------------------------
 
     async def publish(self, *envelopes: Envelope) -> None:
