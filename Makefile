@@ -31,16 +31,16 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The suite runs twice: on SQLite (with the browser tests), then on a fresh
-# PostgreSQL database with Redis (with the multi-worker tests).
+# The suite runs twice: on SQLite (with the browser tests, and coverage with its
+# floor), then on a fresh PostgreSQL database with Redis (with the multi-worker tests;
+# without coverage, which would double its time).
 test-sqlite: $(VENV)/.installed-test
-	$(BIN)/pytest --db sqlite -m "not multiworker" --cov --cov-report= $(PYTEST_ARGS)
+	$(BIN)/pytest --db sqlite -m "not multiworker" --cov --cov-report=term $(PYTEST_ARGS)
 
 test-postgresql: $(VENV)/.installed-test
-	$(BIN)/pytest --db postgresql -m "not browser" --cov --cov-append --cov-report= $(PYTEST_ARGS)
+	$(BIN)/pytest --db postgresql -m "not browser" $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgresql
-	$(BIN)/coverage report
 
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[bench]'
