@@ -1,13 +1,14 @@
 """Storing new messages: one writer task per process, committing sends in batches.
 
 Every send, over HTTP or WebSocket, is queued here. The writer takes whatever is
-waiting (up to `max_batch`) and stores it in one transaction: one membership
-query, one nonce query, then per room one `UPDATE rooms SET last_seq = last_seq + k
-RETURNING last_seq` and one multi-row INSERT. The UPDATE is what makes seqs
-gap-free and unique: on PostgreSQL it locks the room's row until commit, so writers
-in other processes take their seqs after ours; on SQLite the write lock does the
-same. A rollback undoes the bump with the inserts, so no seq is ever skipped.
-Rooms are bumped in id order so two batches can never deadlock each other.
+waiting (up to `max_batch`) and stores it in one transaction of about five
+statements however many rooms it touches: one membership query, one nonce query,
+one `UPDATE rooms SET last_seq = last_seq + k RETURNING id, last_seq` for all its
+rooms, and one multi-row INSERT. The UPDATE is what makes seqs gap-free and
+unique: on PostgreSQL the rooms' rows are locked (in id order, so two batches can
+never deadlock each other) until commit, so writers in other processes take their
+seqs after ours; on SQLite the write lock does the same. A rollback undoes the
+bump with the inserts, so no seq is ever skipped.
 
 Under load this is a group commit: a thousand senders cost a few transactions,
 not a thousand. Idle, a single send is stored at once.

@@ -8,10 +8,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.factories import Account
+from tests.factories import Account, create_room, join, signup
 from tests.servers import LiveServer
 
 Frame = dict[str, Any]
@@ -95,3 +96,11 @@ async def refused(server: LiveServer, path: str) -> tuple[int | None, str | None
     """Connect to `path` and return the close code and reason of the refusal."""
     async with connect(server.ws_url(path)) as connection:
         return await Client(connection).closed()
+
+
+async def pair_in_room(http: httpx.AsyncClient) -> tuple[Account, Account, int]:
+    """ada owns a public room that bob has joined: the two-person setup most tests need."""
+    ada, bob = await signup(http, "ada"), await signup(http, "bob")
+    room_id: int = (await create_room(http, ada))["id"]
+    await join(http, bob, room_id)
+    return ada, bob, room_id

@@ -14,8 +14,8 @@ import pytest
 
 from api.auth.tokens import TokenType, issue_token
 from tests.conftest import make_settings
-from tests.factories import create_room, join, signup
-from tests.realtime.client import joined
+from tests.factories import create_room, signup
+from tests.realtime.client import joined, pair_in_room
 from tests.servers import LiveServer, serve_in_process
 
 KEY = "test-secret-" + "x" * 40
@@ -24,9 +24,7 @@ KEY = "test-secret-" + "x" * 40
 async def test_a_message_reaches_everyone_with_its_nonce(
     live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     async with joined(live_server, ada, room_id) as a, joined(live_server, bob, room_id) as b:
         await a.say("  <b>hi</b> & 'bye' \n ", nonce="n-1")
         for client in (a, b):
@@ -45,9 +43,7 @@ async def test_a_message_reaches_everyone_with_its_nonce(
 async def test_a_repeated_nonce_answers_the_sender_alone(
     live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     async with joined(live_server, ada, room_id) as a, joined(live_server, bob, room_id) as b:
         await a.say("once", nonce="same")
         first = await a.recv_type("message")
@@ -61,9 +57,7 @@ async def test_a_repeated_nonce_answers_the_sender_alone(
 
 
 async def test_typing_reaches_the_others_only(live_server: LiveServer, http: httpx.AsyncClient) -> None:
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     async with joined(live_server, ada, room_id) as a, joined(live_server, bob, room_id) as b:
         await a.recv_type("join")  # bob arrived
         await a.send({"type": "typing"})

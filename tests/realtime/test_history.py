@@ -11,8 +11,8 @@ from sqlalchemy import insert, update
 from api.context import AppContext
 from api.messages.models import Message
 from api.rooms.models import Room
-from tests.factories import Account, create_room, join, send, signup
-from tests.realtime.client import joined
+from tests.factories import Account, create_room, send, signup
+from tests.realtime.client import joined, pair_in_room
 from tests.servers import LiveServer
 
 
@@ -89,9 +89,7 @@ async def test_since_beyond_1000_sends_the_newest_1000_truncated(
 async def test_a_reconnecting_client_misses_nothing_and_sees_nothing_twice(
     live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     seen: list[int] = []
     async with joined(live_server, ada, room_id) as client:
         for index in range(5):
@@ -113,9 +111,7 @@ async def test_messages_sent_during_the_join_are_delivered_once(
     live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
     """Subscribe, then query, then drop duplicates: a steady stream during many joins leaves no gap."""
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     stop = asyncio.Event()
 
     async def talk() -> int:
@@ -145,9 +141,7 @@ async def test_history_frames_carry_exactly_what_rest_returns(
     live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
     """The join path builds payloads without models: they must match the REST schema to the byte."""
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     for index in range(4):
         await send(http, bob if index % 2 else ada, room_id, f"<i>{index}</i> é 🙂", nonce=f"n{index}")
     await http.patch(f"/api/rooms/{room_id}/messages/2", json={"body": "edited"}, headers=bob.headers)

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from api.auth.models import User
 from api.context import AppContext
 from tests.factories import create_room, invite, join, send, signup
-from tests.realtime.client import joined
+from tests.realtime.client import joined, pair_in_room
 from tests.servers import LiveServer
 
 
@@ -22,9 +22,7 @@ async def make_admin(server: LiveServer, user_id: int) -> None:
 async def test_http_sends_edits_and_deletes_arrive_live(
     live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     async with joined(live_server, ada, room_id) as client:
         message = await send(http, bob, room_id, "typo", nonce="k1")
         frame = await client.recv_type("message")
@@ -56,9 +54,7 @@ async def test_membership_changes_arrive_live(live_server: LiveServer, http: htt
 async def test_a_kick_closes_the_kicked_users_connections(
     live_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     async with (
         joined(live_server, ada, room_id) as a,
         joined(live_server, bob, room_id) as b1,
@@ -76,9 +72,7 @@ async def test_a_kick_closes_the_kicked_users_connections(
 
 
 async def test_leaving_closes_with_left(live_server: LiveServer, http: httpx.AsyncClient) -> None:
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    _, bob, room_id = await pair_in_room(http)
     async with joined(live_server, bob, room_id) as client:
         assert (await http.post(f"/api/rooms/{room_id}/leave", headers=bob.headers)).status_code == 204
         assert await client.closed() == (1008, "left")

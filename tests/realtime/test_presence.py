@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import httpx
 
-from tests.factories import create_room, join, signup
-from tests.realtime.client import joined
+from tests.factories import create_room, signup
+from tests.realtime.client import joined, pair_in_room
 from tests.servers import LiveServer
 
 
 async def test_presence_join_and_leave(live_server: LiveServer, http: httpx.AsyncClient) -> None:
-    ada, bob = await signup(http, "ada"), await signup(http, "bob")
-    room_id = (await create_room(http, ada))["id"]
-    await join(http, bob, room_id)
+    ada, bob, room_id = await pair_in_room(http)
     async with joined(live_server, ada, room_id) as a:
         async with joined(live_server, bob, room_id) as b1:
             assert b1.presence is not None
