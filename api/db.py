@@ -89,6 +89,19 @@ class Database:
         return self._sessions()
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session whose statements all see one snapshot of the database: what
+        a history frame and the rev it is current as of must agree on. SQLite's read
+        transactions are snapshots already (WAL); PostgreSQL's default, READ COMMITTED,
+        takes a new snapshot per statement, so this asks for REPEATABLE READ."""
+        async with self._sessions() as session:
+            if not self.is_sqlite:
+                await session.connection(
+                    execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                )
+            yield session
+
+    @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on any exception."""
         async with self._write_sessions() as session, session.begin():

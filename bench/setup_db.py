@@ -180,15 +180,16 @@ async def add_messages(connection: AsyncConnection, *, room_id: int, author_id: 
             "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :count) SELECT n FROM s"
         )
     statement = text(
-        "INSERT INTO messages (room_id, seq, author_id, body, nonce, created_at) "
-        "SELECT :room_id, n, :author_id, 'history message number ' || n, NULL, :created_at "
+        "INSERT INTO messages (room_id, seq, rev, author_id, body, nonce, created_at) "
+        "SELECT :room_id, n, n, :author_id, 'history message number ' || n, NULL, :created_at "
         f"FROM ({numbers}) AS numbers"
     ).bindparams(bindparam("created_at", type_=UTCDateTime()))
     await connection.execute(
         statement, {"room_id": room_id, "author_id": author_id, "count": count, "created_at": CREATED_AT}
     )
     await connection.execute(
-        text("UPDATE rooms SET last_seq = :count WHERE id = :room_id"), {"count": count, "room_id": room_id}
+        text("UPDATE rooms SET last_seq = :count, last_rev = :count WHERE id = :room_id"),
+        {"count": count, "room_id": room_id},
     )
 
 

@@ -17,6 +17,8 @@ class Message(Base):
     __table_args__ = (
         # Serves history pages and the per-room seq guarantee.
         UniqueConstraint("room_id", "seq"),
+        # Serves `changes?after_rev=` and gap fills: every rev names at most one message.
+        UniqueConstraint("room_id", "rev"),
         # Makes a send idempotent per author and room; NULL nonces never collide.
         UniqueConstraint("room_id", "author_id", "nonce"),
     )
@@ -24,6 +26,8 @@ class Message(Base):
     id: Mapped[int] = mapped_column(MessageId, primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(BigInteger)
+    # The rev of this message's latest change.
+    rev: Mapped[int] = mapped_column(BigInteger)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
     nonce: Mapped[str | None] = mapped_column(String(64))

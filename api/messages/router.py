@@ -10,11 +10,11 @@ from api.deps import ContextDep, SessionDep
 from api.errors import Conflict, Forbidden, NotAuthenticated, NotFound, RateLimited, error_responses
 from api.ids import MAX_SEQ
 from api.messages import service
-from api.messages.schemas import MessageCreate, MessagePage, MessagePublic, MessageUpdate
+from api.messages.schemas import ChangesPage, MessageCreate, MessagePage, MessagePublic, MessageUpdate
 from api.rooms.dependencies import MemberRoom, ReadableRoom, VisibleRoom
 
 router = APIRouter(
-    prefix="/api/rooms/{room_id}/messages",
+    prefix="/api/rooms/{room_id}",
     tags=["messages"],
     responses=error_responses(NotAuthenticated, Forbidden, NotFound),
 )
@@ -23,7 +23,7 @@ Seq = Annotated[int | None, Query(ge=0, le=MAX_SEQ)]
 
 
 @router.get(
-    "",
+    "/messages",
     response_model=MessagePage,
     summary="Read history",
     description=(
@@ -59,8 +59,32 @@ async def read_history(
     return MessagePage(messages=[MessagePublic.model_validate(m) for m in page], has_more=has_more)
 
 
+@router.get(
+    "/changes",
+    response_model=ChangesPage,
+    summary="Read what changed since a rev",
+    description=(
+        "Every message whose `rev` is above `after_rev`, once, in its current state, ascending by "
+        "`rev`: new, edited, deleted and reacted-to messages alike. `last_rev` is the room's; the "
+        "next page starts after the last message's `rev`."
+    ),
+)
+async def read_changes(
+    access: ReadableRoom,
+    session: SessionDep,
+    after_rev: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> ChangesPage:
+    # The room's last_rev was read (with the room, by the access check) before the page: a
+    # change committed between the two reads shows in the page (and again after last_rev,
+    # harmlessly), never only in last_rev, which would lose it.
+    found, has_more = await service.changes(session, room_id=access.room.id, after_rev=after_rev, limit=limit)
+    messages = [MessagePublic.model_validate(payload) for payload, _ in found]
+    return ChangesPage(messages=messages, last_rev=access.room.last_rev, has_more=has_more)
+
+
 @router.post(
-    "",
+    "/messages",
     status_code=status.HTTP_201_CREATED,
     response_model=MessagePublic,
     summary="Send a message",
@@ -95,7 +119,7 @@ async def send_message(
 
 
 @router.patch(
-    "/{seq}",
+    "/messages/{seq}",
     response_model=MessagePublic,
     summary="Edit a message",
     description="The author only. Sets `edited_at`; live connections get an `edit` frame.",
@@ -112,7 +136,7 @@ async def edit_message(
 
 
 @router.delete(
-    "/{seq}",
+    "/messages/{seq}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a message",
     description="The author, a room admin or owner, or a site admin. It keeps its seq; its body goes.",
@@ -120,4 +144,4 @@ async def edit_message(
 async def delete_message(seq: str, access: VisibleRoom, context: ContextDep) -> None:
     deleted = await service.delete_message(db=context.db, access=access, seq=seq)
     if deleted is not None:
-        await context.events.message_deleted(access.room.id, deleted.seq)
+        await context.events.message_deleted(access.room.id, deleted.seq, deleted.rev)

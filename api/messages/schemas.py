@@ -41,6 +41,7 @@ class MessagePublic(BaseModel):
     id: int
     room_id: int
     seq: int
+    rev: int = Field(description="The room's rev of this message's latest change")
     author: UserSummary
     body: str
     created_at: datetime
@@ -51,3 +52,9 @@ class MessagePublic(BaseModel):
 class MessagePage(BaseModel):
     messages: list[MessagePublic]
     has_more: bool = Field(description="More messages exist beyond this page, in its direction")
+
+
+class ChangesPage(BaseModel):
+    messages: list[MessagePublic]
+    last_rev: int = Field(description="The room's rev of its newest change")
+    has_more: bool = Field(description="More changes exist after this page's last rev")

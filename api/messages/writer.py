@@ -3,12 +3,13 @@
 Every send, over HTTP or WebSocket, is queued here. The writer takes whatever is
 waiting (up to `max_batch`) and stores it in one transaction of about five
 statements however many rooms it touches: one membership query, one nonce query,
-one `UPDATE rooms SET last_seq = last_seq + k RETURNING id, last_seq` for all its
-rooms, and one multi-row INSERT. The UPDATE is what makes seqs gap-free and
-unique: on PostgreSQL the rooms' rows are locked (in id order, so two batches can
-never deadlock each other) until commit, so writers in other processes take their
-seqs after ours; on SQLite the write lock does the same. A rollback undoes the
-bump with the inserts, so no seq is ever skipped.
+one `UPDATE rooms SET last_seq = last_seq + k, last_rev = last_rev + k RETURNING ...`
+for all its rooms, and one multi-row INSERT. The UPDATE is what makes seqs and revs
+gap-free and unique: on PostgreSQL the rooms' rows are locked (in id order, so two
+batches can never deadlock each other) until commit, so writers in other processes,
+and edits, deletes and reactions (which bump `last_rev` the same way, see
+`api.messages.revs`), take theirs after ours; on SQLite the write lock does the same.
+A rollback undoes the bump with the inserts, so no number is ever skipped.
 
 Under load this is a group commit: a thousand senders cost a few transactions,
 not a thousand. Idle, a single send is stored at once.
@@ -83,9 +84,16 @@ class MessageWriter:
 
     async def submit(self, *, room_id: int, author: UserSummary, body: str, nonce: str | None) -> Stored:
         """Store one message (body already validated). Raises Forbidden for a non-member."""
+        return await self.enqueue(room_id=room_id, author=author, body=body, nonce=nonce)
+
+    def enqueue(
+        self, *, room_id: int, author: UserSummary, body: str, nonce: str | None
+    ) -> asyncio.Future[Stored]:
+        """Queue one message; the future says how it went. Sends are stored in the order
+        they are queued, so a client need not wait for one before sending the next."""
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Send(room_id, author, body, nonce, future))
-        return await future
+        return future
 
     async def _run(self) -> None:
         while True:
@@ -154,8 +162,8 @@ async def _store_batch(session: AsyncSession, batch: list[_Send]) -> list[Outcom
                 first_with_key[key] = index
             new_by_room[send.room_id].append(index)
     if new_by_room:
-        last_seqs = await _bump_rooms(session, {room: len(indexes) for room, indexes in new_by_room.items()})
-        created = _number(batch, new_by_room, last_seqs, outcomes)
+        tops = await _bump_rooms(session, {room: len(indexes) for room, indexes in new_by_room.items()})
+        created = _number(batch, new_by_room, tops, outcomes)
         if created:
             inserted = await session.execute(_INSERT, [row for _, row in created])
             ids = {(room_id, seq): message_id for room_id, seq, message_id in inserted.all()}
@@ -166,6 +174,7 @@ async def _store_batch(session: AsyncSession, batch: list[_Send]) -> list[Outcom
                     id=message_id,
                     room_id=send.room_id,
                     seq=row["seq"],
+                    rev=row["rev"],
                     author=send.author,
                     body=send.body,
                     created_at=row["created_at"],
@@ -190,8 +199,9 @@ _MESSAGES = Message.__table__
 _INSERT = insert(_MESSAGES).returning(_MESSAGES.c.room_id, _MESSAGES.c.seq, _MESSAGES.c.id)  # type: ignore[arg-type]
 
 
-async def _bump_rooms(session: AsyncSession, counts: dict[int, int]) -> dict[int, int]:
-    """Add each room's count to its last_seq in one statement; the new last seqs by room.
+async def _bump_rooms(session: AsyncSession, counts: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """Add each room's count to its last_seq and last_rev in one statement; the new
+    (last_seq, last_rev) by room.
 
     PostgreSQL locks the rows first, in id order, so two workers' batches that share rooms
     wait for each other instead of deadlocking. SQLite has one writer and renders no lock.
@@ -202,33 +212,35 @@ async def _bump_rooms(session: AsyncSession, counts: dict[int, int]) -> dict[int
     rows = await session.execute(
         update(Room)
         .where(Room.id.in_(rooms))
-        .values(last_seq=Room.last_seq + bump)
-        .returning(Room.id, Room.last_seq)
+        .values(last_seq=Room.last_seq + bump, last_rev=Room.last_rev + bump)
+        .returning(Room.id, Room.last_seq, Room.last_rev)
     )
-    return {room_id: last_seq for room_id, last_seq in rows.all()}  # noqa: C416 (Rows, not pairs)
+    return {room_id: (last_seq, last_rev) for room_id, last_seq, last_rev in rows.all()}
 
 
 def _number(
     batch: list[_Send],
     new_by_room: dict[int, list[int]],
-    last_seqs: dict[int, int],
+    tops: dict[int, tuple[int, int]],
     outcomes: list[Outcome | None],
 ) -> list[tuple[int, dict[str, Any]]]:
-    """The rows to insert, seqs assigned, with the index of the send each comes from."""
+    """The rows to insert, seqs and revs assigned, with the index of the send each comes from."""
     now = utcnow()
     created: list[tuple[int, dict[str, Any]]] = []
     for room_id, indexes in new_by_room.items():
-        last_seq = last_seqs.get(room_id)
-        if last_seq is None:  # the room was deleted meanwhile
+        top = tops.get(room_id)
+        if top is None:  # the room was deleted meanwhile
             for index in indexes:
                 outcomes[index] = Forbidden("Members only")
             continue
-        first_seq = last_seq - len(indexes) + 1
+        first_seq = top[0] - len(indexes) + 1
+        first_rev = top[1] - len(indexes) + 1
         for offset, index in enumerate(indexes):
             send = batch[index]
             row = {
                 "room_id": room_id,
                 "seq": first_seq + offset,
+                "rev": first_rev + offset,
                 "author_id": send.author.id,
                 "body": send.body,
                 "nonce": send.nonce,

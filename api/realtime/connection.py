@@ -1,10 +1,16 @@
-"""One client connection: frames go straight to its wire, or wait in a bounded backlog.
+"""One client connection, and its subscriptions to rooms.
 
-Fan-out only ever calls `push`, which never awaits. While the client keeps up,
-a frame is written at once. When its transport pushes back, frames queue up and
-one task (started then, gone when the backlog is empty) waits for the client.
-A client whose backlog fills is closed with 1013 and reconnects with `since`,
-losing nothing. An idle connection costs no task at all.
+A connection is one WebSocket: `/ws` (any number of subscriptions) or `/ws/rooms/{id}`
+(exactly one). Frames go straight to its wire, or wait in one bounded backlog.
+
+Fan-out only ever calls `push`, which never awaits. While the client keeps up, a frame is
+written at once. When its transport pushes back, frames queue up and one task (started
+then, gone when the backlog is empty) waits for the client. A client whose backlog fills
+is closed with 1013 and reconnects with `since`/`since_rev`, losing nothing. An idle
+connection costs no task at all.
+
+A subscription holds back its room's live frames until its history frame is out, then
+lets through only those the history does not already hold (by rev).
 """
 
 from __future__ import annotations
@@ -45,11 +51,13 @@ class Connection:
         "_wire",
         "aborted",
         "closing",
-        "last_seq",
-        "live",
+        "credential",
+        "greeted",
         "max_queue",
-        "room_id",
+        "multiplexed",
+        "subscriptions",
         "user",
+        "watching",
     )
 
     def __init__(
@@ -58,59 +66,52 @@ class Connection:
         wire: Wire,
         *,
         user: UserSummary,
-        room_id: int,
+        credential: str,
+        multiplexed: bool,
         max_queue: int,
         stats: DeliveryStats,
     ) -> None:
         self._websocket = websocket
         self._wire = wire
         self.user = user
-        self.room_id = room_id
+        # What the connection was opened with ("login", or "api:<id>" for an API token):
+        # revoking a credential closes the connections that hold it.
+        self.credential = credential
+        # /ws (user-level frames, many subscriptions) or a room socket (one).
+        self.multiplexed = multiplexed
         self.max_queue = max_queue
-        # Highest message seq queued or sent: anything at or below it is a duplicate.
-        self.last_seq = 0
-        # Frames wait until the history frame is out; then they flow.
-        self.live = False
+        self.subscriptions: dict[int, Subscription] = {}
+        # Rooms whose new messages this /ws connection hears of as `activity`.
+        self.watching: set[int] = set()
+        # Its first frame (`ready`, or a room socket's history) is out: frames that are not
+        # about a room it follows (announcements, user-level frames) may reach it now.
+        self.greeted = False
         self.closing: CloseReason | None = None
         self.aborted = False
-        self._backlog: deque[tuple[int, OutFrame]] | None = None
+        self._backlog: deque[OutFrame] | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._stats = stats
 
-    def push(self, frame: OutFrame, seq: int = 0) -> None:
-        """Send or queue a frame; `seq` for message frames, which are dropped when already seen."""
+    def push(self, frame: OutFrame) -> None:
+        """Send or queue a frame. Never awaits."""
         if self.closing is not None:
             return
-        if seq:
-            if seq <= self.last_seq:
-                return
-            self.last_seq = seq
-        if self.live and self._drainer is None and self._wire.try_write(frame):
+        if self._drainer is None and self._wire.try_write(frame):
             self._stats.frames_sent += 1
             return
         backlog = self._backlog
         if backlog is None:
             backlog = self._backlog = deque()
         if len(backlog) >= self.max_queue:
-            self._stats.overflows += 1
-            self.close(QUEUE_OVERFLOW)
+            self.overflow()
             return
-        backlog.append((seq, frame))
-        if self.live and self._drainer is None:
+        backlog.append(frame)
+        if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain(), name=f"ws-drain-{self.user.id}")
 
-    def start_live(self, history_last_seq: int) -> None:
-        """Begin live delivery after a history frame that ends at `history_last_seq`.
-
-        Frames queued while the history was read are kept, but messages the
-        history already holds are dropped: subscribe first, query, then dedupe.
-        """
-        self.last_seq = max(self.last_seq, history_last_seq)
-        if self._backlog:
-            self._backlog = deque(item for item in self._backlog if not item[0] or item[0] > history_last_seq)
-        self.live = True
-        if self._backlog or self.closing is not None:
-            self._drainer = asyncio.create_task(self._drain(), name=f"ws-drain-{self.user.id}")
+    def overflow(self) -> None:
+        self._stats.overflows += 1
+        self.close(QUEUE_OVERFLOW)
 
     def close(self, reason: CloseReason) -> None:
         """Close soon with `reason`; frames not sent yet are dropped. A client that does
@@ -121,7 +122,7 @@ class Connection:
         if self._backlog:
             self._stats.frames_dropped += len(self._backlog)
             self._backlog.clear()
-        if self.live and self._drainer is None:
+        if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain(), name=f"ws-close-{self.user.id}")
         asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
 
@@ -144,7 +145,7 @@ class Connection:
     async def _drain(self) -> None:
         try:
             while self._backlog:
-                _, frame = self._backlog.popleft()
+                frame = self._backlog.popleft()
                 if not self._wire.try_write(frame):
                     await self._wire.write(frame)
                 self._stats.frames_sent += 1
@@ -154,3 +155,48 @@ class Connection:
             logger.debug("a connection ended while sending: %r", exc)
         finally:
             self._drainer = None
+
+
+class Subscription:
+    """One connection's subscription to one room."""
+
+    __slots__ = ("_pending", "connection", "last_rev", "room_id")
+
+    def __init__(self, connection: Connection, room_id: int) -> None:
+        self.connection = connection
+        self.room_id = room_id
+        # The highest rev delivered or queued: a change at or below it is a duplicate.
+        self.last_rev = 0
+        # Live frames (with their rev, 0 for unnumbered ones) held until the history is out.
+        self._pending: list[tuple[int, OutFrame]] | None = []
+
+    @property
+    def user(self) -> UserSummary:
+        return self.connection.user
+
+    @property
+    def live(self) -> bool:
+        return self._pending is None
+
+    def offer(self, frame: OutFrame, rev: int = 0) -> None:
+        """Deliver a frame of the room; `rev` for changes, which are dropped when already held."""
+        if rev:
+            if rev <= self.last_rev:
+                return
+            self.last_rev = rev
+        pending = self._pending
+        if pending is None:
+            self.connection.push(frame)
+        elif len(pending) >= self.connection.max_queue:
+            self.connection.overflow()
+        else:
+            pending.append((rev, frame))
+
+    def start_live(self, history_last_rev: int) -> None:
+        """The history frame, current as of `history_last_rev`, is out: let live frames flow,
+        but not the changes the history already holds."""
+        self.last_rev = max(self.last_rev, history_last_rev)
+        pending, self._pending = self._pending, None
+        for rev, frame in pending or ():
+            if not rev or rev > history_last_rev:
+                self.connection.push(frame)

@@ -1,18 +1,19 @@
-"""Room events: what REST routes and the message writer tell live connections.
+"""Room and user events: what REST routes and the message writer tell live connections.
 
-Every change to a room that someone connected should see goes through here, and
-from here through `Hub.publish`, the one publish function.
+Every change that someone connected should see goes through here, and from here through
+`Hub.publish`, the one publish function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 
 from api.auth.schemas import UserSummary
 from api.messages.schemas import MessagePublic
 from api.messages.writer import Stored
 from api.realtime.envelope import Envelope, Kind
-from api.realtime.hub import Hub
+from api.realtime.hub import Hub, new_message_envelope
 from api.realtime.protocol import (
     ACCOUNT_DISABLED,
     ROOM_DELETED,
@@ -20,50 +21,119 @@ from api.realtime.protocol import (
     delete_frame,
     edit_frame,
     membership_frame,
-    message_frame,
+    room_added_frame,
+    room_removed_frame,
     user_frame,
 )
+from api.rooms.schemas import RoomPublic
 
 
 class RoomEvents:
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
 
+    # --- changes to messages (numbered by rev) ----------------------------
+
     async def messages_stored(self, stored: Sequence[Stored]) -> None:
+        await self._hub.publish(*(new_message_envelope(s.message.model_dump(), s.nonce) for s in stored))
+
+    async def message_edited(self, message: MessagePublic) -> None:
+        frame = edit_frame(message.model_dump())
+        await self._hub.publish(Envelope(Kind.CHANGE, message.room_id, frame, rev=message.rev))
+
+    async def message_deleted(self, room_id: int, seq: int, rev: int) -> None:
+        await self._hub.publish(Envelope(Kind.CHANGE, room_id, delete_frame(room_id, seq, rev), rev=rev))
+
+    # --- the room's other frames ------------------------------------------
+
+    async def typing(self, room_id: int, user: UserSummary) -> None:
+        await self._hub.publish(
+            Envelope(Kind.FRAME, room_id, user_frame("typing", room_id, user), user_id=user.id)
+        )
+
+    async def room_created(self, room: RoomPublic, owner_id: int) -> None:
+        await self._hub.publish(_room_added(room, "owner", owner_id))
+
+    async def member_added(self, room: RoomPublic, user: UserSummary, role: str) -> None:
+        """Joined, invited, or in a direct room opened for the first time."""
+        await self._hub.publish(
+            Envelope(Kind.FRAME, room.id, membership_frame("added", room.id, user, role)),
+            _room_added(room, role, user.id),
+        )
+
+    async def role_changed(self, room: RoomPublic, user: UserSummary, role: str) -> None:
+        await self._hub.publish(
+            Envelope(Kind.FRAME, room.id, membership_frame("updated", room.id, user, role)),
+            Envelope(
+                Kind.USER, room.id, room_added_frame("room_updated", _json(room), role), user_ids=(user.id,)
+            ),
+        )
+
+    async def member_removed(self, room_id: int, user: UserSummary, reason: CloseReason) -> None:
+        """Left, kicked or banned: their subscriptions to the room end with `reason`."""
+        await self._hub.publish(
+            Envelope(Kind.END_USER, room_id, user_id=user.id, close=reason.reason),
+            Envelope(Kind.FRAME, room_id, membership_frame("removed", room_id, user, None)),
+            Envelope(
+                Kind.USER,
+                room_id,
+                room_removed_frame(room_id, reason.reason),
+                user_ids=(user.id,),
+                event="removed",
+            ),
+        )
+
+    async def room_updated(self, room: RoomPublic, roles: Iterable[tuple[int, str]]) -> None:
+        """Its name, description or privacy changed: every member hears, with their role."""
+        by_role: defaultdict[str, list[int]] = defaultdict(list)
+        for user_id, role in roles:
+            by_role[role].append(user_id)
         await self._hub.publish(
             *(
                 Envelope(
-                    Kind.MESSAGE,
-                    s.message.room_id,
-                    message_frame(s.message, s.nonce),
-                    seq=s.message.seq,
+                    Kind.USER,
+                    room.id,
+                    room_added_frame("room_updated", _json(room), role),
+                    user_ids=tuple(ids),
                 )
-                for s in stored
+                for role, ids in by_role.items()
             )
         )
 
-    async def message_edited(self, message: MessagePublic) -> None:
-        await self._hub.publish(Envelope(Kind.FRAME, message.room_id, edit_frame(message)))
-
-    async def message_deleted(self, room_id: int, seq: int) -> None:
-        await self._hub.publish(Envelope(Kind.FRAME, room_id, delete_frame(room_id, seq)))
-
-    async def typing(self, room_id: int, user: UserSummary) -> None:
-        await self._hub.publish(Envelope(Kind.FRAME, room_id, user_frame("typing", user), user_id=user.id))
-
-    async def member_changed(self, room_id: int, user: UserSummary, role: str, *, event: str) -> None:
-        """`event`: `added` (joined or invited) or `updated` (a new role)."""
-        await self._hub.publish(Envelope(Kind.FRAME, room_id, membership_frame(event, room_id, user, role)))
-
-    async def member_removed(self, room_id: int, user: UserSummary, reason: CloseReason) -> None:
-        """Left, kicked or banned: their connections to the room close with `reason`."""
+    async def room_deleted(self, room_id: int, member_ids: Iterable[int]) -> None:
         await self._hub.publish(
-            Envelope(Kind.CLOSE_USER, room_id, user_id=user.id, close=reason.reason),
-            Envelope(Kind.FRAME, room_id, membership_frame("removed", room_id, user, None)),
+            Envelope(Kind.END_ROOM, room_id, close=ROOM_DELETED.reason),
+            Envelope(
+                Kind.USER,
+                room_id,
+                room_removed_frame(room_id, ROOM_DELETED.reason),
+                user_ids=tuple(member_ids),
+                event="removed",
+            ),
         )
 
-    async def room_deleted(self, room_id: int) -> None:
-        await self._hub.publish(Envelope(Kind.CLOSE_ROOM, room_id, close=ROOM_DELETED.reason))
+    # --- accounts ------------------------------------------------------------
 
     async def account_disabled(self, user_id: int) -> None:
-        await self._hub.publish(Envelope(Kind.CLOSE_ACCOUNT, user_id=user_id, close=ACCOUNT_DISABLED.reason))
+        await self.close_connections(user_id, ACCOUNT_DISABLED)
+
+    async def close_connections(self, user_id: int, reason: CloseReason, credential: str = "") -> None:
+        """Close the user's connections on every worker: all of them, or those opened with
+        `credential`."""
+        await self._hub.publish(
+            Envelope(Kind.CLOSE, user_id=user_id, close=reason.reason, credential=credential)
+        )
+
+
+def _json(room: RoomPublic) -> dict[str, object]:
+    return room.model_dump(mode="json")
+
+
+def _room_added(room: RoomPublic, role: str, user_id: int) -> Envelope:
+    return Envelope(
+        Kind.USER,
+        room.id,
+        room_added_frame("room_added", _json(room), role),
+        user_ids=(user_id,),
+        event="added",
+    )

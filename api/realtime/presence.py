@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Protocol, cast
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import orjson
 from redis.asyncio import Redis
@@ -30,8 +30,12 @@ class Presence(Protocol):
 
     async def online(self, room_id: int) -> list[UserSummary]: ...
 
-    async def refresh(self, entries: Iterable[tuple[int, int]], connections: int) -> None:
-        """Keep this worker's (room, user) entries and connection count alive."""
+    async def present(self, room_ids: Sequence[int]) -> dict[int, dict[int, UserSummary]]:
+        """`online` of several rooms at once, by user id."""
+
+    async def refresh(self, entries: Iterable[tuple[int, UserSummary]], connections: int) -> None:
+        """Keep this worker's (room, user) entries and connection count alive, and put back
+        whatever a restarted (empty) store lost."""
 
     async def connections(self, *, local: int) -> int:
         """Open connections on every worker, given this worker's own count."""
@@ -55,7 +59,10 @@ class MemoryPresence:
     async def online(self, room_id: int) -> list[UserSummary]:
         return list(self._rooms.get(room_id, {}).values())
 
-    async def refresh(self, entries: Iterable[tuple[int, int]], connections: int) -> None:
+    async def present(self, room_ids: Sequence[int]) -> dict[int, dict[int, UserSummary]]:
+        return {room_id: dict(self._rooms.get(room_id, {})) for room_id in room_ids}
+
+    async def refresh(self, entries: Iterable[tuple[int, UserSummary]], connections: int) -> None:
         pass
 
     async def connections(self, *, local: int) -> int:
@@ -89,6 +96,13 @@ return 0
 """
 
 
+_ONLINE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+if #ids == 0 then return {} end
+return redis.call('HMGET', KEYS[2], unpack(ids))
+"""
+
+
 class RedisPresence:
     def __init__(self, redis: Redis, *, worker_id: str, ttl_seconds: float) -> None:
         self._redis = redis
@@ -96,6 +110,7 @@ class RedisPresence:
         self._ttl = ttl_seconds
         self._arrive = redis.register_script(_ARRIVE)
         self._depart = redis.register_script(_DEPART)
+        self._online = redis.register_script(_ONLINE)
 
     async def arrive(self, room_id: int, user: UserSummary) -> bool:
         now = _now_ms()
@@ -112,19 +127,30 @@ class RedisPresence:
 
     async def online(self, room_id: int) -> list[UserSummary]:
         room_key, _, names_key = _keys(room_id, 0)
-        ids = cast(list[bytes], await self._redis.zrangebyscore(room_key, _now_ms(), "+inf"))
-        if not ids:
-            return []
-        summaries = await self._redis.hmget(names_key, ids)
-        return [UserSummary.model_validate_json(s) for s in summaries if s is not None]
+        summaries = await self._online(keys=[room_key, names_key], args=[_now_ms()])
+        return _summaries(summaries)
 
-    async def refresh(self, entries: Iterable[tuple[int, int]], connections: int) -> None:
+    async def present(self, room_ids: Sequence[int]) -> dict[int, dict[int, UserSummary]]:
+        now = _now_ms()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for room_id in room_ids:
+                room_key, _, names_key = _keys(room_id, 0)
+                await self._online(keys=[room_key, names_key], args=[now], client=pipe)
+            results = await pipe.execute()
+        return {
+            room_id: {user.id: user for user in _summaries(found)}
+            for room_id, found in zip(room_ids, results, strict=True)
+        }
+
+    async def refresh(self, entries: Iterable[tuple[int, UserSummary]], connections: int) -> None:
         deadline = _now_ms() + self._ttl_ms
         async with self._redis.pipeline(transaction=False) as pipe:
-            for room_id, user_id in entries:
-                room_key, user_key, names_key = _keys(room_id, user_id)
+            for room_id, user in entries:
+                room_key, user_key, names_key = _keys(room_id, user.id)
                 pipe.zadd(user_key, {self._worker: deadline})
-                pipe.zadd(room_key, {str(user_id): deadline}, gt=True)
+                pipe.zadd(room_key, {str(user.id): deadline}, gt=True)
+                # A restarted Redis comes back empty: without the name, `online` skips the user.
+                pipe.hset(names_key, str(user.id), orjson.dumps(user.model_dump()))
                 for key in (room_key, user_key, names_key):
                     pipe.pexpire(key, self._ttl_ms * 4)
             pipe.set(self._connections_key, connections, px=self._ttl_ms)
@@ -152,6 +178,10 @@ def _keys(room_id: int, user_id: int) -> list[str]:
         f"hubbub:presence:{room_id}:{user_id}",
         f"hubbub:presence-names:{room_id}",
     ]
+
+
+def _summaries(found: list[bytes | None]) -> list[UserSummary]:
+    return [UserSummary.model_validate_json(summary) for summary in found if summary is not None]
 
 
 def _now_ms() -> int:

@@ -1,4 +1,4 @@
-"""`/ws/rooms/{room_id}`: admission by dependencies, then a LiveSession.
+"""`/ws` and `/ws/rooms/{room_id}`: admission by dependencies, then a LiveSession.
 
 Every refusal is a `WebSocketException` raised before `accept()`. Browsers cannot
 read the status of a refused handshake, so `refuse_websocket` completes the
@@ -17,18 +17,10 @@ from starlette.websockets import WebSocketState
 from api.auth.exceptions import AuthError
 from api.auth.service import authenticate_access_token
 from api.deps import ContextDep
-from api.errors import NotFound
 from api.ids import MAX_SEQ
-from api.realtime.protocol import (
-    BANNED,
-    CLOSE_REASONS,
-    INVALID_PARAMETER,
-    NOT_MEMBER,
-    ROOM_NOT_FOUND,
-    CloseReason,
-)
-from api.realtime.session import Admission, Identity, LiveSession
-from api.rooms.service import get_room_access
+from api.realtime.access import admit
+from api.realtime.protocol import CLOSE_REASONS, INVALID_PARAMETER, CloseReason, RoomRequest
+from api.realtime.session import Identity, LiveSession
 
 logger = logging.getLogger(__name__)
 
@@ -53,31 +45,39 @@ async def websocket_user(
     return Identity.of(authenticated)
 
 
-def since_parameter(
-    since: Annotated[str | None, Query(description="The last seq the client saw")] = None,
-) -> int | None:
-    if since is None:
+def _position(value: str | None) -> int | None:
+    if value is None:
         return None
-    if not (since.isascii() and since.isdigit()) or int(since) > MAX_SEQ:
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_SEQ:
         raise _refusal(INVALID_PARAMETER)
-    return int(since)
+    return int(value)
+
+
+def room_request(
+    since: Annotated[str | None, Query(description="The last seq the client saw")] = None,
+    since_rev: Annotated[str | None, Query(description="The last rev the client saw")] = None,
+) -> RoomRequest:
+    if since is not None and since_rev is not None:
+        raise _refusal(INVALID_PARAMETER)
+    return RoomRequest(room_id=None, since=_position(since), since_rev=_position(since_rev))
 
 
 async def websocket_room(
     room_id: str, context: ContextDep, identity: Annotated[Identity, Depends(websocket_user)]
 ) -> int:
     """The id of a room the user is a member of."""
-    try:
-        async with context.db.session() as session:
-            access = await get_room_access(session, room_id=room_id, user=identity)
-    except NotFound as exc:
-        raise _refusal(ROOM_NOT_FOUND) from exc
-    if access.banned:
-        raise _refusal(BANNED if not access.room.is_private else ROOM_NOT_FOUND)
-    if not access.is_member:
-        # Site admins see private rooms, but only members take part.
-        raise _refusal(NOT_MEMBER if not access.room.is_private else ROOM_NOT_FOUND)
-    return access.room.id
+    async with context.db.session() as session:
+        (admitted,) = await admit(session, user_id=identity.id, room_refs=[room_id])
+    if isinstance(admitted, CloseReason):
+        raise _refusal(admitted)
+    return admitted
+
+
+@router.websocket("/ws")
+async def multiplexed_socket(
+    websocket: WebSocket, context: ContextDep, identity: Annotated[Identity, Depends(websocket_user)]
+) -> None:
+    await _serve(websocket, LiveSession(websocket, context, identity))
 
 
 @router.websocket("/ws/rooms/{room_id}")
@@ -85,10 +85,14 @@ async def room_socket(
     websocket: WebSocket,
     context: ContextDep,
     identity: Annotated[Identity, Depends(websocket_user)],
-    since: Annotated[int | None, Depends(since_parameter)],
+    request: Annotated[RoomRequest, Depends(room_request)],
     admitted_room: Annotated[int, Depends(websocket_room)],
 ) -> None:
-    session = LiveSession(websocket, context, Admission(identity, admitted_room, since))
+    room = RoomRequest(admitted_room, since=request.since, since_rev=request.since_rev)
+    await _serve(websocket, LiveSession(websocket, context, identity, room=room))
+
+
+async def _serve(websocket: WebSocket, session: LiveSession) -> None:
     await websocket.accept()
     try:
         await session.run()

@@ -1,9 +1,16 @@
-"""One admitted client, from the history frame to the close."""
+"""One admitted client, from its first frame to the close: `/ws` and `/ws/rooms/{id}` alike.
+
+A room socket is a connection with one subscription, made at admission and never changed;
+`/ws` starts with none, says `ready`, and subscribes and unsubscribes as the client asks.
+Everything else — history and presence frames, live frames, sends, typing, limits,
+closes — is the same code for both.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,35 +22,51 @@ from api.auth.exceptions import AuthError
 from api.auth.schemas import UserSummary
 from api.auth.service import Authenticated, authenticate_access_token
 from api.context import AppContext
-from api.errors import HubbubError, RateLimited
+from api.errors import HubbubError, NotFound, RateLimited
+from api.ids import parse_id
 from api.messages import service as messages
+from api.messages.writer import Stored
 from api.ratelimit import TokenBucket
-from api.realtime.connection import Connection
+from api.realtime import access
+from api.realtime.connection import Connection, Subscription
 from api.realtime.protocol import (
     FRAME_TOO_BIG,
+    INVALID_PARAMETER,
     PONG_FRAME,
     REMOVED,
+    ROOM_DELETED,
     TOKEN_EXPIRED,
+    TOO_MANY_SUBSCRIPTIONS,
+    UNSUBSCRIBED,
     AuthFrame,
     ClientFrame,
+    CloseReason,
     FrameError,
     PingFrame,
+    RoomRef,
+    RoomRequest,
     SendFrame,
+    SubscribeFrame,
     TypingFrame,
+    UnsubscribeFrame,
     auth_ok_frame,
     error_frame,
     history_frame,
     message_frame,
+    nonce_of,
     parse_client_frame,
     presence_frame,
+    ready_frame,
+    unsubscribed_frame,
 )
 from api.realtime.wire import OutFrame
-from api.rooms.models import Membership, Room
+from api.rooms.models import Membership
 
 logger = logging.getLogger(__name__)
 
 NEWEST_ON_JOIN = 50
 MAX_REPLAY = 1000
+MAX_SUBSCRIPTIONS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,49 +78,56 @@ class Identity:
     username: str
     display_name: str
     is_admin: bool
-    expires_at: datetime
+    expires_at: datetime | None
+    credential: str = "login"
 
     @classmethod
     def of(cls, authenticated: Authenticated) -> Identity:
         user = authenticated.user
         return cls(user.id, user.username, user.display_name, user.is_admin, authenticated.claims.expires_at)
 
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    identity: Identity
-    room_id: int
-    since: int | None
-
     @property
     def user(self) -> UserSummary:
-        identity = self.identity
-        return UserSummary(id=identity.id, username=identity.username, display_name=identity.display_name)
+        return UserSummary(id=self.id, username=self.username, display_name=self.display_name)
 
 
 class LiveSession:
-    def __init__(self, websocket: WebSocket, context: AppContext, admission: Admission) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        context: AppContext,
+        identity: Identity,
+        *,
+        room: RoomRequest | None = None,
+    ) -> None:
+        """`room`: the one, already admitted, room of a room socket; None for /ws."""
         self._websocket = websocket
         self._context = context
-        self._admission = admission
-        self._user = admission.user
+        self._hub = context.hub
+        self._room = room
+        self._user = identity.user
         self._frames = TokenBucket(
             context.settings.ws_frames_per_second, context.settings.ws_frames_per_second
         )
         self._expiry: asyncio.TimerHandle | None = None
         self.connection: Connection = context.hub.new_connection(
-            websocket, user=self._user, room_id=admission.room_id
+            websocket, user=self._user, credential=identity.credential, multiplexed=room is None
         )
+        self._expires_at = identity.expires_at
 
     async def run(self) -> None:
         connection = self.connection
+        self._hub.register(connection)
         try:
-            async with self._context.hub.attached(connection):
-                last_seq = await self._send_history()
-                connection.start_live(last_seq)
-                self._expire_at(self._admission.identity.expires_at)
-                # After a close of ours the server hands us a disconnect: one loop ends it all.
-                await self._receive()
+            if self._room is None:
+                connection.push(OutFrame(ready_frame(self._user, self._expires_at)))
+                connection.greeted = True
+                await self._watch_my_rooms()
+            else:
+                await self._subscribe([self._room], admitted=[self._room.room_id])
+            self._expire_at(self._expires_at)
+            # After a close of ours the server hands us a disconnect: one loop ends it all.
+            await self._receive()
         except (WebSocketDisconnect, OSError):
             pass  # the client went away
         except asyncio.CancelledError:
@@ -110,27 +140,147 @@ class LiveSession:
         finally:
             if self._expiry is not None:
                 self._expiry.cancel()
+            await self._hub.unregister(connection)
             await connection.stop()
 
-    async def _send_history(self) -> int:
-        """Send the history and presence frames; the seq the history ends at."""
-        room_id, since = self._admission.room_id, self._admission.since
+    @property
+    def multiplexed(self) -> bool:
+        return self._room is None
+
+    # --- subscribing ---------------------------------------------------------
+
+    async def _watch_my_rooms(self) -> None:
         async with self._context.db.session() as session:
-            if await session.get(Membership, (room_id, self._user.id)) is None:
-                # Removed between admission and registration: the close event missed us.
-                self.connection.close(REMOVED)
-                return 0
-            page, truncated = await messages.newest_payloads(
+            rooms = await session.scalars(
+                select(Membership.room_id).where(Membership.user_id == self._user.id)
+            )
+            self._hub.watch(self.connection, list(rooms))
+
+    async def _subscribe(
+        self, requests: Sequence[RoomRequest], admitted: Sequence[object] | None = None
+    ) -> None:
+        """Subscribe to each room: its history and presence frames, then its live frames."""
+        if admitted is None:
+            async with self._context.db.session() as session:
+                admitted = await access.admit(
+                    session, user_id=self._user.id, room_refs=[r.room_id for r in requests]
+                )
+        accepted: list[tuple[RoomRequest, Subscription]] = []
+        for request, verdict in zip(requests, admitted, strict=True):
+            if request.problem:
+                verdict = INVALID_PARAMETER
+            if isinstance(verdict, CloseReason):
+                await self._refuse_subscription(request.room_id, verdict)
+                continue
+            assert isinstance(verdict, int)
+            subscription = await self._attach(verdict)
+            if subscription is None:
+                self.connection.push(
+                    OutFrame(unsubscribed_frame(request.room_id, TOO_MANY_SUBSCRIPTIONS.reason))
+                )
+                continue
+            accepted.append((request, subscription))
+        if accepted:
+            await self._start(accepted)
+
+    async def _attach(self, room_id: int) -> Subscription | None:
+        """A new subscription to the room, replacing the connection's old one without a
+        presence change; None when the connection holds too many."""
+        connection = self.connection
+        old = connection.subscriptions.get(room_id)
+        if old is None and len(connection.subscriptions) >= MAX_SUBSCRIPTIONS:
+            return None
+        subscription = Subscription(connection, room_id)
+        await self._hub.attach(subscription)
+        if old is not None:
+            await self._hub.detach(old)
+        return subscription
+
+    async def _start(self, accepted: list[tuple[RoomRequest, Subscription]]) -> None:
+        """Read every new subscription's history in one snapshot, send it and the presence,
+        then let its live frames through."""
+        requests = {subscription.room_id: request for request, subscription in accepted}
+        room_ids = list(requests)
+        snapshots: dict[int, messages.Snapshot | CloseReason] = {}
+        async with self._context.db.snapshot() as session:
+            members = set(
+                await session.scalars(
+                    select(Membership.room_id).where(
+                        Membership.user_id == self._user.id, Membership.room_id.in_(room_ids)
+                    )
+                )
+            )
+            for room_id in room_ids:
+                # Removed between admission and registration: the end event missed us.
+                snapshots[room_id] = REMOVED
+                if room_id in members:
+                    snapshots[room_id] = await self._snapshot(session, room_id, requests[room_id])
+        present = await self._present(room_ids)
+        connection = self.connection
+        for _, subscription in accepted:
+            room_id = subscription.room_id
+            if connection.subscriptions.get(room_id) is not subscription:
+                continue  # ended or replaced while the history was read
+            snapshot = snapshots[room_id]
+            if isinstance(snapshot, CloseReason):
+                self._hub.end(subscription, snapshot)
+                continue
+            connection.push(
+                OutFrame(
+                    history_frame(
+                        room_id,
+                        snapshot.messages,
+                        last_seq=snapshot.last_seq,
+                        last_rev=snapshot.last_rev,
+                        truncated=snapshot.truncated,
+                    )
+                )
+            )
+            connection.push(OutFrame(presence_frame(room_id, present.get(room_id, {}).values())))
+            subscription.start_live(snapshot.last_rev)
+            connection.greeted = True
+
+    async def _snapshot(
+        self, session: AsyncSession, room_id: int, request: RoomRequest
+    ) -> messages.Snapshot | CloseReason:
+        try:
+            return await messages.snapshot(
                 session,
                 room_id=room_id,
-                limit=NEWEST_ON_JOIN if since is None else MAX_REPLAY,
-                after=since or 0,
+                since=request.since,
+                since_rev=request.since_rev,
+                newest_count=NEWEST_ON_JOIN,
+                replay=MAX_REPLAY,
             )
-            last_seq = page[-1]["seq"] if page else min(since or 0, await _room_last_seq(session, room_id))
-        await self._websocket.send_text(history_frame(page, last_seq=last_seq, truncated=truncated))
-        online = await self._context.hub.presence.online(room_id)
-        await self._websocket.send_text(presence_frame(online))
-        return last_seq
+        except NotFound:
+            return ROOM_DELETED
+
+    async def _present(self, room_ids: list[int]) -> dict[int, dict[int, UserSummary]]:
+        try:
+            return await self._hub.presence.present(room_ids)
+        except Exception:  # the shared store is down: nobody is known to be here
+            logger.warning("reading presence failed", exc_info=True)
+            return {}
+
+    async def _refuse_subscription(self, room_ref: RoomRef, reason: CloseReason) -> None:
+        if not self.multiplexed:
+            self.connection.close(reason)
+            return
+        # A refused re-subscribe ends the old subscription.
+        room_id = parse_id(room_ref) if isinstance(room_ref, int | str) else None
+        old = self.connection.subscriptions.get(room_id) if room_id is not None else None
+        if old is not None:
+            await self._hub.detach(old)
+        self.connection.push(OutFrame(unsubscribed_frame(room_ref, reason.reason)))
+
+    async def _unsubscribe(self, room_ref: RoomRef) -> None:
+        room_id = parse_id(room_ref) if isinstance(room_ref, int | str) else None
+        subscription = self.connection.subscriptions.get(room_id) if room_id is not None else None
+        if subscription is not None:
+            await self._hub.detach(subscription)
+        self.connection.push(OutFrame(unsubscribed_frame(room_ref, UNSUBSCRIBED.reason)))
+
+    # --- receiving -----------------------------------------------------------
 
     async def _receive(self) -> None:
         max_bytes = self._context.settings.ws_max_frame_bytes
@@ -148,7 +298,10 @@ class LiveSession:
                 self.connection.close(FRAME_TOO_BIG)
                 continue  # the disconnect follows our close
             if self._frames.take():
-                self._refuse(FrameError("rate_limited", "more than the allowed frames per second"))
+                nonce, room_ref = nonce_of(text)
+                self._refuse(
+                    FrameError("rate_limited", "more than the allowed frames per second", nonce, room_ref)
+                )
                 continue
             try:
                 await self._handle(parse_client_frame(text))
@@ -157,35 +310,77 @@ class LiveSession:
 
     async def _handle(self, frame: ClientFrame) -> None:
         if isinstance(frame, SendFrame):
-            await self._send_message(frame)
+            await self._send_message(self._subscription(frame.room_id, frame.nonce), frame)
         elif isinstance(frame, TypingFrame):
-            await self._context.events.typing(self._admission.room_id, self._user)
+            subscription = self._subscription(frame.room_id)
+            await self._context.events.typing(subscription.room_id, self._user)
         elif isinstance(frame, PingFrame):
             self.connection.push(OutFrame(PONG_FRAME))
         elif isinstance(frame, AuthFrame):
             await self._swap_token(frame.token)
+        elif not self.multiplexed:
+            raise FrameError(
+                "unknown_type", "subscribe and unsubscribe are for /ws; a room socket has its room"
+            )
+        elif isinstance(frame, SubscribeFrame):
+            await self._subscribe(frame.rooms)
+        elif isinstance(frame, UnsubscribeFrame):
+            await self._unsubscribe(frame.room_id)
 
-    async def _send_message(self, frame: SendFrame) -> None:
+    def _subscription(self, room_ref: RoomRef, nonce: str | None = None) -> Subscription:
+        """The subscription a frame acts in: the room socket's own, or the one it names on /ws."""
+        connection = self.connection
+        if not self.multiplexed:
+            subscription = next(iter(connection.subscriptions.values()), None)
+            if subscription is None:  # ended; the close is on its way
+                raise FrameError("not_subscribed", "this connection has lost its room", nonce)
+            return subscription
+        if room_ref is None:
+            raise FrameError("invalid_frame", "this frame needs a `room_id` on /ws", nonce)
+        room_id = parse_id(room_ref) if isinstance(room_ref, int | str) else None
+        found = connection.subscriptions.get(room_id) if room_id is not None else None
+        if found is None:
+            raise FrameError("not_subscribed", "subscribe to the room first", nonce, room_ref)
+        return found
+
+    async def _send_message(self, subscription: Subscription, frame: SendFrame) -> None:
+        room_ref = frame.room_id if self.multiplexed else None
         wait = await self._context.send_limiter.take(self._user.id)
         if wait:
-            raise FrameError("rate_limited", f"sending too fast; retry in {wait:.1f} s", frame.nonce)
-        try:
-            stored = await self._context.writer.submit(
-                room_id=self._admission.room_id,
-                author=self._user,
-                body=frame.body,
-                nonce=frame.nonce,
+            raise FrameError(
+                "rate_limited", f"sending too fast; retry in {wait:.1f} s", frame.nonce, room_ref
             )
-        except RateLimited as exc:
-            raise FrameError("rate_limited", exc.detail, frame.nonce) from None
-        except HubbubError as exc:
-            if exc.status_code == 403:
-                self.connection.close(REMOVED)
-                return
-            raise FrameError("unavailable", exc.detail, frame.nonce) from None
-        if not stored.created:
-            # A repeated nonce: the sender alone gets the stored message again.
-            self.connection.push(OutFrame(message_frame(stored.message, stored.nonce)))
+        # Not awaited: the next frame is read while this one is stored, so a client with many
+        # sends in flight gets them batched by the writer. The writer keeps their order.
+        stored = self._context.writer.enqueue(
+            room_id=subscription.room_id, author=self._user, body=frame.body, nonce=frame.nonce
+        )
+        stored.add_done_callback(lambda done: self._sent(subscription, frame.nonce, room_ref, done))
+
+    def _sent(
+        self, subscription: Subscription, nonce: str | None, room_ref: RoomRef, done: asyncio.Future[Stored]
+    ) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is None:
+            stored = done.result()
+            if not stored.created:
+                # A repeated nonce: the sender alone gets the stored message again.
+                payload = stored.message.model_dump(mode="json")
+                self.connection.push(OutFrame(message_frame(payload, stored.nonce)))
+        elif isinstance(error, RateLimited):
+            self._refuse(FrameError("rate_limited", error.detail, nonce, room_ref))
+        elif isinstance(error, HubbubError) and error.status_code == 403:
+            if self.connection.subscriptions.get(subscription.room_id) is subscription:
+                self._hub.end(subscription, REMOVED)
+        elif isinstance(error, HubbubError):
+            self._refuse(FrameError("unavailable", error.detail, nonce, room_ref))
+        else:
+            logger.error("storing a message failed", exc_info=error)
+            self._refuse(
+                FrameError("unavailable", "the message could not be stored; send it again", nonce, room_ref)
+            )
 
     async def _swap_token(self, token: str) -> None:
         try:
@@ -197,20 +392,24 @@ class LiveSession:
             raise FrameError("invalid_token", "the token is invalid or expired; the held one stays") from None
         if authenticated.user.id != self._user.id:
             raise FrameError("invalid_token", "the token belongs to another user; the held one stays")
-        self._expire_at(authenticated.claims.expires_at)
-        self.connection.push(OutFrame(auth_ok_frame(authenticated.claims.expires_at)))
+        identity = Identity.of(authenticated)
+        self.connection.credential = identity.credential
+        self._expire_at(identity.expires_at)
+        self.connection.push(OutFrame(auth_ok_frame(identity.expires_at)))
 
-    def _expire_at(self, expires_at: datetime) -> None:
+    def _expire_at(self, expires_at: datetime | None) -> None:
         if self._expiry is not None:
             self._expiry.cancel()
+            self._expiry = None
+        self._expires_at = expires_at
+        if expires_at is None:
+            return
         delay = (expires_at - datetime.now(UTC)).total_seconds()
         self._expiry = asyncio.get_running_loop().call_later(
             max(0.0, delay), self.connection.close, TOKEN_EXPIRED
         )
 
     def _refuse(self, error: FrameError) -> None:
+        if not self.multiplexed:
+            error.room_id = None
         self.connection.push(OutFrame(error_frame(error)))
-
-
-async def _room_last_seq(session: AsyncSession, room_id: int) -> int:
-    return await session.scalar(select(Room.last_seq).where(Room.id == room_id)) or 0

@@ -27,6 +27,9 @@ class Room(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # The seq of the newest message; bumped in the transaction that stores it.
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The rev of the newest change to its messages (new, edited, deleted, reacted to);
+    # bumped in the transaction that makes the change.
+    last_rev: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Membership(Base):

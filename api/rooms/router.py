@@ -34,7 +34,9 @@ ROOM_ERRORS = error_responses(Forbidden, NotFound)
     responses=error_responses(Conflict),
 )
 async def create_room(data: RoomCreate, user: CurrentUser, context: ContextDep) -> RoomPublic:
-    return await service.create_room(db=context.db, owner=user, data=data)
+    room = await service.create_room(db=context.db, owner=user, data=data)
+    await context.events.room_created(room, user.id)
+    return room
 
 
 @router.get(
@@ -70,7 +72,9 @@ async def read_room(access: VisibleRoom, session: SessionDep) -> RoomPublic:
 async def update_room(data: RoomUpdate, access: VisibleRoom, context: ContextDep) -> RoomPublic:
     if not (access.is_manager or access.user.is_admin):
         raise Forbidden("Only the room's owners and admins, or a site admin, can change it")
-    return await service.update_room(db=context.db, room_id=access.room.id, data=data)
+    room, roles = await service.update_room(db=context.db, room_id=access.room.id, data=data)
+    await context.events.room_updated(room, roles)
+    return room
 
 
 @router.delete(
@@ -83,8 +87,8 @@ async def update_room(data: RoomUpdate, access: VisibleRoom, context: ContextDep
 async def delete_room(access: VisibleRoom, context: ContextDep) -> None:
     if not (access.role == "owner" or access.user.is_admin):
         raise Forbidden("Only an owner or a site admin can delete a room")
-    await service.delete_room(db=context.db, room_id=access.room.id)
-    await context.events.room_deleted(access.room.id)
+    members = await service.delete_room(db=context.db, room_id=access.room.id)
+    await context.events.room_deleted(access.room.id, members)
 
 
 @router.post(
@@ -95,9 +99,9 @@ async def delete_room(access: VisibleRoom, context: ContextDep) -> None:
     responses=ROOM_ERRORS,
 )
 async def join_room(access: VisibleRoom, context: ContextDep) -> MembershipPublic:
-    membership, created = await service.join_room(db=context.db, access=access)
-    if created:
-        await context.events.member_changed(access.room.id, membership.user, membership.role, event="added")
+    membership, joined = await service.join_room(db=context.db, access=access)
+    if joined is not None:
+        await context.events.member_added(joined, membership.user, membership.role)
     return membership
 
 
@@ -134,8 +138,8 @@ async def list_members(access: ReadableRoom, session: SessionDep, context: Conte
     responses=error_responses(Forbidden, NotFound, Conflict),
 )
 async def invite(data: InviteRequest, access: VisibleRoom, context: ContextDep) -> MembershipPublic:
-    membership = await service.invite(db=context.db, access=access, data=data)
-    await context.events.member_changed(access.room.id, membership.user, membership.role, event="added")
+    membership, room = await service.invite(db=context.db, access=access, data=data)
+    await context.events.member_added(room, membership.user, membership.role)
     return membership
 
 
@@ -149,8 +153,10 @@ async def invite(data: InviteRequest, access: VisibleRoom, context: ContextDep) 
 async def change_role(
     user_id: str, data: RoleUpdate, access: VisibleRoom, context: ContextDep
 ) -> MembershipPublic:
-    membership = await service.change_role(db=context.db, access=access, user_id=user_id, role=data.role)
-    await context.events.member_changed(access.room.id, membership.user, membership.role, event="updated")
+    membership, room = await service.change_role(
+        db=context.db, access=access, user_id=user_id, role=data.role
+    )
+    await context.events.role_changed(room, membership.user, membership.role)
     return membership
 
 

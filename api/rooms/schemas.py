@@ -46,6 +46,7 @@ class RoomPublic(BaseModel):
     created_at: datetime
     member_count: int
     last_seq: int
+    last_rev: int
 
 
 class MembershipPublic(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -96,6 +96,7 @@ def _public(room: Room, member_count: int) -> RoomPublic:
         created_at=room.created_at,
         member_count=member_count,
         last_seq=room.last_seq,
+        last_rev=room.last_rev,
     )
 
 
@@ -104,6 +105,11 @@ async def room_public(session: AsyncSession, room_id: int) -> RoomPublic:
     if row is None:
         raise NotFound(ROOM_NOT_FOUND)
     return _public(*row)
+
+
+async def rooms_public(session: AsyncSession, room_ids: Iterable[int]) -> dict[int, RoomPublic]:
+    rows = await session.execute(select(Room, _member_count()).where(Room.id.in_(set(room_ids))))
+    return {room.id: _public(room, count) for room, count in rows.all()}
 
 
 async def list_rooms(
@@ -129,6 +135,7 @@ async def create_room(*, db: Database, owner: User, data: RoomCreate) -> RoomPub
         is_private=data.is_private,
         created_at=now,
         last_seq=0,
+        last_rev=0,
     )
     try:
         async with db.writing() as session:
@@ -140,7 +147,10 @@ async def create_room(*, db: Database, owner: User, data: RoomCreate) -> RoomPub
     return _public(room, member_count=1)
 
 
-async def update_room(*, db: Database, room_id: int, data: RoomUpdate) -> RoomPublic:
+async def update_room(
+    *, db: Database, room_id: int, data: RoomUpdate
+) -> tuple[RoomPublic, list[tuple[int, str]]]:
+    """The room as changed, and its members' (user id, role), who all hear of it."""
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "name" in changes:
         changes["name_key"] = changes["name"].lower()
@@ -152,18 +162,28 @@ async def update_room(*, db: Database, room_id: int, data: RoomUpdate) -> RoomPu
             for field, value in changes.items():
                 setattr(room, field, value)
             await session.flush()
-            return await room_public(session, room_id)
+            return await room_public(session, room_id), await member_roles(session, room_id)
     except IntegrityError as exc:
         raise Conflict("A room with that name already exists") from exc
 
 
-async def delete_room(*, db: Database, room_id: int) -> None:
+async def delete_room(*, db: Database, room_id: int) -> list[int]:
+    """Delete the room; the ids of the members it had, who all hear of it."""
     async with db.writing() as session:
+        members = [user_id for user_id, _ in await member_roles(session, room_id)]
         await session.execute(delete(Room).where(Room.id == room_id))
+        return members
 
 
-async def join_room(*, db: Database, access: RoomAccess) -> tuple[MembershipPublic, bool]:
-    """The caller's membership, and whether it is new."""
+async def member_roles(session: AsyncSession, room_id: int) -> list[tuple[int, str]]:
+    rows = await session.execute(
+        select(Membership.user_id, Membership.role).where(Membership.room_id == room_id)
+    )
+    return [(user_id, role) for user_id, role in rows.all()]
+
+
+async def join_room(*, db: Database, access: RoomAccess) -> tuple[MembershipPublic, RoomPublic | None]:
+    """The caller's membership, and the room as joined when the membership is new."""
     if access.banned:
         raise Forbidden("You are banned from this room")
     if access.room.is_private and not access.is_member:
@@ -173,7 +193,7 @@ async def join_room(*, db: Database, access: RoomAccess) -> tuple[MembershipPubl
         access = await _lock(session, access)
         membership = await session.get(Membership, (access.room.id, access.user.id))
         if membership is not None:
-            return MembershipPublic.model_validate(membership), False
+            return MembershipPublic.model_validate(membership), None
         if await _is_banned(session, access.room.id, access.user.id):
             raise Forbidden("You are banned from this room")
         membership = Membership(
@@ -182,10 +202,13 @@ async def join_room(*, db: Database, access: RoomAccess) -> tuple[MembershipPubl
         session.add(membership)
         await session.flush()
         await session.refresh(membership, ["user"])
-        return MembershipPublic.model_validate(membership), True
+        return MembershipPublic.model_validate(membership), await room_public(session, access.room.id)
 
 
-async def invite(*, db: Database, access: RoomAccess, data: InviteRequest) -> MembershipPublic:
+async def invite(
+    *, db: Database, access: RoomAccess, data: InviteRequest
+) -> tuple[MembershipPublic, RoomPublic]:
+    """The new membership, and the room as it is with it."""
     _require_manager(access)
     async with db.writing() as session:
         access = await _lock(session, access)
@@ -203,10 +226,13 @@ async def invite(*, db: Database, access: RoomAccess, data: InviteRequest) -> Me
         session.add(membership)
         await session.flush()
         await session.refresh(membership, ["user"])
-        return MembershipPublic.model_validate(membership)
+        return MembershipPublic.model_validate(membership), await room_public(session, access.room.id)
 
 
-async def change_role(*, db: Database, access: RoomAccess, user_id: str, role: Role) -> MembershipPublic:
+async def change_role(
+    *, db: Database, access: RoomAccess, user_id: str, role: Role
+) -> tuple[MembershipPublic, RoomPublic]:
+    """The changed membership, and its room."""
     _require_manager(access)
     async with db.writing() as session:
         access = await _lock(session, access)
@@ -217,7 +243,7 @@ async def change_role(*, db: Database, access: RoomAccess, user_id: str, role: R
             await _keep_an_owner(session, access.room.id)
         target.role = role
         await session.flush()
-        return MembershipPublic.model_validate(target)
+        return MembershipPublic.model_validate(target), await room_public(session, access.room.id)
 
 
 async def remove_member(*, db: Database, access: RoomAccess, user_id: str) -> UserSummary:

@@ -170,7 +170,7 @@ async def test_every_room_is_listed_and_any_can_be_deleted(
     await send(client, bob, private["id"], "hush")
     listed = await client.get("/api/admin/rooms", headers=admin.headers)
     assert [r["name"] for r in listed.json()] == ["Back_Office", "Open Plan"]
-    assert listed.json()[0] == {**private, "last_seq": 1}
+    assert listed.json()[0] == {**private, "last_seq": 1, "last_rev": 1}
     found = await client.get("/api/admin/rooms", params={"q": "k_o"}, headers=admin.headers)
     assert [r["name"] for r in found.json()] == ["Back_Office"]
     paged = await client.get("/api/admin/rooms", params={"limit": 1, "offset": 1}, headers=admin.headers)

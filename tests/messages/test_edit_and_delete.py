@@ -30,8 +30,9 @@ async def test_the_author_edits_a_message(cast: Cast) -> None:
     assert edited["edited_at"] is not None
     assert edited["edited_at"].endswith("Z")
     assert edited["edited_at"] >= sent["created_at"]
-    assert {k: v for k, v in edited.items() if k not in ("body", "edited_at")} == {
-        k: v for k, v in sent.items() if k not in ("body", "edited_at")
+    assert edited["rev"] == sent["rev"] + 1  # the edit is the room's next change
+    assert {k: v for k, v in edited.items() if k not in ("body", "edited_at", "rev")} == {
+        k: v for k, v in sent.items() if k not in ("body", "edited_at", "rev")
     }
     assert await history(cast, room) == [edited]
 
@@ -95,7 +96,7 @@ async def test_a_deleted_message_keeps_its_seq_and_loses_its_body(cast: Cast, wh
     assert response.status_code == 204
     assert response.content == b""
     deleted, kept = await history(cast, room)
-    assert deleted == {**first, "body": "", "deleted": True}
+    assert deleted == {**first, "body": "", "deleted": True, "rev": second["rev"] + 1}
     assert kept == second
     again = await cast.call(who, "DELETE", message_url(room, first["seq"]))
     assert again.status_code == 204

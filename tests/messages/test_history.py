@@ -30,10 +30,10 @@ async def room(client: httpx.AsyncClient, app: FastAPI, ada: Account) -> dict[st
     now = utcnow()
     async with context_of(app).db.writing() as session:
         session.add_all(
-            Message(room_id=room["id"], seq=seq, author_id=ada.id, body=f"m{seq}", created_at=now)
+            Message(room_id=room["id"], seq=seq, rev=seq, author_id=ada.id, body=f"m{seq}", created_at=now)
             for seq in range(1, TOTAL + 1)
         )
-        await session.execute(update(Room).where(Room.id == room["id"]).values(last_seq=TOTAL))
+        await session.execute(update(Room).where(Room.id == room["id"]).values(last_seq=TOTAL, last_rev=TOTAL))
     return room
 
 

@@ -24,8 +24,15 @@ async def test_a_member_is_admitted(live_server: LiveServer, http: httpx.AsyncCl
     ada = await signup(http, "ada")
     room = await create_room(http, ada)
     async with joined(live_server, ada, room["id"]) as client:
-        assert client.history == {"type": "history", "messages": [], "last_seq": 0, "truncated": False}
-        assert client.presence == {"type": "presence", "users": [ada.summary]}
+        assert client.history == {
+            "type": "history",
+            "room_id": room["id"],
+            "messages": [],
+            "last_seq": 0,
+            "last_rev": 0,
+            "truncated": False,
+        }
+        assert client.presence == {"type": "presence", "room_id": room["id"], "users": [ada.summary]}
 
 
 async def test_token_refusals(live_server: LiveServer, http: httpx.AsyncClient) -> None:

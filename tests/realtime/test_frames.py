@@ -61,7 +61,7 @@ async def test_typing_reaches_the_others_only(live_server: LiveServer, http: htt
     async with joined(live_server, ada, room_id) as a, joined(live_server, bob, room_id) as b:
         await a.recv_type("join")  # bob arrived
         await a.send({"type": "typing"})
-        assert await b.recv_type("typing") == {"type": "typing", "user": ada.summary}
+        assert await b.recv_type("typing") == {"type": "typing", "room_id": room_id, "user": ada.summary}
         await a.send({"type": "ping"})
         assert await a.recv() == {"type": "pong"}  # and no typing frame came back first
 

@@ -24,11 +24,11 @@ async def fill(app: FastAPI | None, room_id: int, author: Account, count: int) -
         await session.execute(
             insert(Message),
             [
-                {"room_id": room_id, "seq": seq, "author_id": author.id, "body": f"m{seq}"}
+                {"room_id": room_id, "seq": seq, "rev": seq, "author_id": author.id, "body": f"m{seq}"}
                 for seq in range(1, count + 1)
             ],
         )
-        await session.execute(update(Room).where(Room.id == room_id).values(last_seq=count))
+        await session.execute(update(Room).where(Room.id == room_id).values(last_seq=count, last_rev=count))
 
 
 async def test_joining_sends_the_newest_50(live_server: LiveServer, http: httpx.AsyncClient) -> None:
@@ -62,7 +62,14 @@ async def test_since_replays_everything_after_it(live_server: LiveServer, http: 
         assert [m["seq"] for m in client.history["messages"]] == list(range(121, 301))
         assert (client.history["last_seq"], client.history["truncated"]) == (300, False)
     async with joined(live_server, ada, room_id, since=300) as client:
-        assert client.history == {"type": "history", "messages": [], "last_seq": 300, "truncated": False}
+        assert client.history == {
+            "type": "history",
+            "room_id": room_id,
+            "messages": [],
+            "last_seq": 300,
+            "last_rev": 300,
+            "truncated": False,
+        }
     async with joined(live_server, ada, room_id, since=5000) as client:
         # A since from the future: nothing to replay, and live delivery starts at the real end.
         assert client.history is not None and client.history["last_seq"] == 300

@@ -26,15 +26,15 @@ async def test_http_sends_edits_and_deletes_arrive_live(
     async with joined(live_server, ada, room_id) as client:
         message = await send(http, bob, room_id, "typo", nonce="k1")
         frame = await client.recv_type("message")
-        assert frame == {"type": "message", "message": message, "nonce": "k1"}
+        assert frame == {"type": "message", "room_id": room_id, "message": message, "nonce": "k1", "rev": 1}
         edited = await http.patch(
             f"/api/rooms/{room_id}/messages/1", json={"body": "fixed"}, headers=bob.headers
         )
         edit = await client.recv_type("edit")
-        assert edit == {"type": "edit", "message": edited.json()}
+        assert edit == {"type": "edit", "room_id": room_id, "message": edited.json(), "rev": 2}
         assert edit["message"]["body"] == "fixed" and edit["message"]["edited_at"]
         await http.delete(f"/api/rooms/{room_id}/messages/1", headers=bob.headers)
-        assert await client.recv_type("delete") == {"type": "delete", "room_id": room_id, "seq": 1}
+        assert await client.recv_type("delete") == {"type": "delete", "room_id": room_id, "seq": 1, "rev": 3}
 
 
 async def test_membership_changes_arrive_live(live_server: LiveServer, http: httpx.AsyncClient) -> None:

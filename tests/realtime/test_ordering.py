@@ -1,4 +1,5 @@
-"""The hub's ordering: early messages wait, duplicates drop, gaps are filled from the database."""
+"""The hub's ordering by rev: early changes wait, duplicates drop, gaps are read from the
+database, and a catch-up after an outage delivers every kind of change once, in order."""
 
 from __future__ import annotations
 
@@ -6,147 +7,222 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+import orjson
 
 from api.auth.schemas import UserSummary
-from api.messages.schemas import MessagePublic
 from api.realtime.brokers.memory import MemoryBroker
 from api.realtime.envelope import Envelope, Kind
-from api.realtime.hub import Hub, MessageSource, RoomChannel
+from api.realtime.hub import CatchUp, ChangeSource, ConnectionView, Hub, RoomChannel, Verdict
 from api.realtime.presence import MemoryPresence
+from api.realtime.protocol import CloseReason
 
 ADA = UserSummary(id=1, username="ada", display_name="Ada")
+ROOM = 7
 
 
 @dataclass(eq=False)
 class Recorder:
-    """Stands in for a Connection: records what fan-out pushes."""
+    """Stands in for a Subscription and its Connection: records what fan-out offers."""
 
     user: UserSummary = field(default_factory=lambda: ADA)
-    seqs: list[int] = field(default_factory=list)
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    closed: CloseReason | None = None
+    subscriptions: dict[int, object] = field(default_factory=dict)
 
-    def push(self, frame: object, seq: int = 0) -> None:
-        self.seqs.append(seq)
+    @property
+    def connection(self) -> Recorder:
+        return self
 
-    def close(self, reason: object) -> None:
-        pass
+    def offer(self, frame: Any, rev: int = 0) -> None:
+        self.frames.append(orjson.loads(frame.text))
 
-    async def wait_drained(self) -> None:
-        pass
+    def push(self, frame: Any) -> None:
+        self.frames.append(orjson.loads(frame.text))
 
+    def close(self, reason: CloseReason) -> None:
+        self.closed = reason
 
-def message(seq: int) -> MessagePublic:
-    return MessagePublic(
-        id=seq,
-        room_id=7,
-        seq=seq,
-        author=ADA,
-        body=f"m{seq}",
-        created_at=datetime.now(UTC),
-        edited_at=None,
-        deleted=False,
-    )
+    @property
+    def revs(self) -> list[int]:
+        return [frame["rev"] for frame in self.frames]
 
 
-async def test_early_messages_wait_and_duplicates_drop() -> None:
-    channel = RoomChannel(7)
-    recorder = Recorder()
-    channel.connections.add(recorder)  # type: ignore[arg-type]
-    assert channel.offer(3, "m3") is False  # not positioned yet: buffered, no gap timer
-    channel.start_at(2)
-    assert channel.offer(4, "m4") is True  # 2 is missing
-    assert recorder.seqs == []
-    assert channel.offer(2, "m2") is False
-    assert recorder.seqs == [2, 3, 4]
-    channel.offer(3, "again")
-    channel.offer(1, "old")
-    assert recorder.seqs == [2, 3, 4]
+def payload(seq: int, rev: int, body: str = "", deleted: bool = False) -> dict[str, Any]:
+    return {
+        "id": seq,
+        "room_id": ROOM,
+        "seq": seq,
+        "rev": rev,
+        "author": ADA.model_dump(),
+        "body": "" if deleted else body or f"m{seq}",
+        "created_at": datetime.now(UTC),
+        "edited_at": None,
+        "deleted": deleted,
+    }
 
 
-class FakeSource:
-    def __init__(self, stored: int) -> None:
-        self.stored = stored
-        self.reads: list[tuple[int, int]] = []
-
-    async def last_seq(self, room_id: int) -> int | None:
-        return self.stored
-
-    async def between(
-        self, room_id: int, first: int, last: int
-    ) -> Sequence[tuple[MessagePublic, str | None]]:
-        self.reads.append((first, last))
-        return [(message(seq), None) for seq in range(first, min(last, self.stored) + 1)]
+def change(rev: int, seq: int = 0) -> Envelope:
+    return Envelope(Kind.CHANGE, ROOM, orjson.dumps({"rev": rev, "seq": seq}).decode(), rev=rev, seq=seq)
 
 
-def make_hub(source: FakeSource) -> Hub:
+class FakeDatabase:
+    """The room as the database holds it: its messages in their current state."""
+
+    def __init__(self) -> None:
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.last_rev = 0
+        self.reads: list[int] = []
+
+    def new(self, body: str = "") -> int:
+        self.last_rev += 1
+        seq = len(self.messages) + 1
+        self.messages[seq] = payload(seq, self.last_rev, body)
+        return seq
+
+    def edit(self, seq: int, body: str) -> None:
+        self.last_rev += 1
+        self.messages[seq] = {**self.messages[seq], "body": body, "rev": self.last_rev}
+
+    def delete(self, seq: int) -> None:
+        self.last_rev += 1
+        self.messages[seq] = payload(seq, self.last_rev, deleted=True)
+
+    async def tops(self, room_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        return {ROOM: (len(self.messages), self.last_rev)}
+
+    async def catch_up(self, room_id: int, after_rev: int, limit: int) -> CatchUp:
+        self.reads.append(after_rev)
+        changed = sorted((m for m in self.messages.values() if m["rev"] > after_rev), key=lambda m: m["rev"])
+        return CatchUp([(m, None) for m in changed[:limit]], len(changed) > limit, len(self.messages), self.last_rev)
+
+    async def recheck(self, views: Sequence[ConnectionView]) -> list[Verdict]:
+        return [Verdict() for _ in views]
+
+
+def make_hub(database: FakeDatabase) -> Hub:
     return Hub(
         broker=MemoryBroker(),
         presence=MemoryPresence(),
-        source=MessageSource(last_seq=source.last_seq, between=source.between),
+        source=ChangeSource(tops=database.tops, catch_up=database.catch_up, recheck=database.recheck),
         queue_frames=100,
         gap_fill_seconds=0.05,
         presence_refresh_seconds=60,
     )
 
 
-async def open_channel(hub: Hub, room_id: int) -> tuple[RoomChannel, Recorder]:
-    channel = await hub._open_channel(room_id)
+async def open_channel(hub: Hub) -> tuple[RoomChannel, Recorder]:
+    channel = await hub._open_channel(ROOM)
     recorder = Recorder()
-    channel.connections.add(recorder)  # type: ignore[arg-type]
+    channel.subscriptions.add(recorder)  # type: ignore[arg-type]
     return channel, recorder
 
 
+async def test_early_changes_wait_and_duplicates_drop() -> None:
+    channel = RoomChannel(ROOM)
+    recorder = Recorder()
+    channel.subscriptions.add(recorder)  # type: ignore[arg-type]
+    assert channel.offer(change(3)) is False  # not positioned yet: buffered, no gap timer
+    channel.start_at(2, 1)
+    assert channel.offer(change(4)) is True  # 2 is missing
+    assert recorder.revs == []
+    assert channel.offer(change(2)) is False
+    assert recorder.revs == [2, 3, 4]
+    channel.offer(change(3))
+    channel.offer(change(1))
+    assert recorder.revs == [2, 3, 4]
+
+
 async def test_a_gap_that_is_not_filled_in_time_is_read_from_the_database() -> None:
-    source = FakeSource(stored=10)
-    hub = make_hub(source)
+    database = FakeDatabase()
+    database.new()
+    hub = make_hub(database)
     await hub.start()
     try:
-        _, recorder = await open_channel(hub, 7)
-        source.stored = 14
-        # 11 and 12 were published by a worker whose envelopes got lost; 13 and 14 arrive.
-        for seq in (13, 14):
-            hub.deliver(Envelope(Kind.MESSAGE, 7, f"m{seq}", seq=seq))
-        assert recorder.seqs == []
-        await asyncio.sleep(0.2)
-        assert source.reads == [(11, 12)]
-        assert recorder.seqs == [11, 12, 13, 14]
+        _, recorder = await open_channel(hub)
+        database.new()  # rev 2: its envelope got lost
+        database.edit(1, "edited")  # rev 3: lost too
+        database.new()  # rev 4: arrives
+        hub.deliver(change(4, seq=3))
+        assert recorder.frames == []
+        async with asyncio.timeout(5):
+            while len(recorder.frames) < 3:
+                await asyncio.sleep(0.01)
+        assert database.reads == [1]
+        assert [(f["type"], f["rev"]) for f in recorder.frames] == [("message", 2), ("edit", 3), ("message", 4)]
+        assert recorder.frames[1]["message"]["body"] == "edited"
     finally:
         await hub.stop(grace=1)
 
 
 async def test_a_gap_filled_in_time_costs_no_read() -> None:
-    source = FakeSource(stored=0)
-    hub = make_hub(source)
+    database = FakeDatabase()
+    hub = make_hub(database)
     await hub.start()
     try:
-        _, recorder = await open_channel(hub, 7)
-        hub.deliver(Envelope(Kind.MESSAGE, 7, "m2", seq=2))
-        hub.deliver(Envelope(Kind.MESSAGE, 7, "m1", seq=1))
+        _, recorder = await open_channel(hub)
+        hub.deliver(change(2, seq=2))
+        hub.deliver(change(1, seq=1))
         await asyncio.sleep(0.15)
-        assert recorder.seqs == [1, 2]
-        assert source.reads == []
+        assert recorder.revs == [1, 2]
+        assert database.reads == []
     finally:
         await hub.stop(grace=1)
 
 
-async def test_catching_up_after_an_outage_delivers_what_was_stored() -> None:
-    source = FakeSource(stored=5)
-    hub = make_hub(source)
+async def test_catching_up_after_an_outage_delivers_every_kind_of_change_once_in_order() -> None:
+    database = FakeDatabase()
+    for _ in range(3):
+        database.new()
+    hub = make_hub(database)
     await hub.start()
     try:
-        _, recorder = await open_channel(hub, 7)
-        source.stored = 9  # stored by other workers while the broker was down
+        _, recorder = await open_channel(hub)
+        # While the broker was down, other workers stored all of this.
+        database.edit(1, "one, edited")  # rev 4
+        database.delete(2)  # rev 5
+        database.new("four")  # rev 6, seq 4
+        database.edit(1, "one, edited twice")  # rev 7 supersedes rev 4
         await hub._catch_up()
-        assert recorder.seqs == [6, 7, 8, 9]
-        hub.deliver(Envelope(Kind.MESSAGE, 7, "m9", seq=9))  # a late duplicate
-        hub.deliver(Envelope(Kind.MESSAGE, 7, "m10", seq=10))
-        assert recorder.seqs == [6, 7, 8, 9, 10]
+        assert [(f["type"], f["rev"]) for f in recorder.frames] == [("delete", 5), ("message", 6), ("edit", 7)]
+        assert recorder.frames[2]["message"]["body"] == "one, edited twice"
+        hub.deliver(change(6, seq=4))  # a late duplicate
+        hub.deliver(change(8, seq=5))
+        assert recorder.revs == [5, 6, 7, 8]
+    finally:
+        await hub.stop(grace=1)
+
+
+async def test_a_new_message_changed_again_in_the_gap_sends_subscribers_to_reconnect() -> None:
+    database = FakeDatabase()
+    hub = make_hub(database)
+    await hub.start()
+    try:
+        _, recorder = await open_channel(hub)
+        database.new()  # rev 1, seq 1
+        database.new()  # rev 2, seq 2
+        database.edit(1, "edited")  # rev 3: seq 1 now reads after seq 2 in rev order
+        await hub._catch_up()
+        # Neither rev order nor seq order could be kept: reconnect with since_rev instead.
+        assert recorder.frames == []
+        assert recorder.closed is not None and recorder.closed.code == 1013
+        hub.deliver(change(4, seq=3))
+        assert recorder.revs == [4]  # the channel stands after what it read
     finally:
         await hub.stop(grace=1)
 
 
 def test_envelopes_survive_the_wire() -> None:
     envelope = Envelope(
-        Kind.CLOSE_USER, 3, '{"type": "x", "s": "line\\nbreak é"}', seq=0, user_id=9, close="removed"
+        Kind.CHANGE,
+        3,
+        '{"type": "x", "s": "line\\nbreak é"}',
+        rev=12,
+        seq=4,
+        user_id=9,
+        user_ids=(1, 2),
+        extra='{"type":"activity"}',
     )
     decoded = Envelope.decode(envelope.encode())
     assert decoded == envelope

@@ -15,7 +15,7 @@ async def test_presence_join_and_leave(live_server: LiveServer, http: httpx.Asyn
         async with joined(live_server, bob, room_id) as b1:
             assert b1.presence is not None
             assert sorted(u["id"] for u in b1.presence["users"]) == sorted([ada.id, bob.id])
-            assert await a.recv_type("join") == {"type": "join", "user": bob.summary}
+            assert await a.recv_type("join") == {"type": "join", "room_id": room_id, "user": bob.summary}
             async with joined(live_server, bob, room_id) as b2:
                 # A second tab is the same presence: listed once, no second join.
                 assert b2.presence is not None
@@ -23,7 +23,7 @@ async def test_presence_join_and_leave(live_server: LiveServer, http: httpx.Asyn
                 members = (await http.get(f"/api/rooms/{room_id}/members", headers=ada.headers)).json()
                 assert all(m["online"] for m in members)
             await a.expect_silence()  # closing one of two tabs is no leave
-        assert await a.recv_type("leave") == {"type": "leave", "user": bob.summary}
+        assert await a.recv_type("leave") == {"type": "leave", "room_id": room_id, "user": bob.summary}
         members = (await http.get(f"/api/rooms/{room_id}/members", headers=ada.headers)).json()
         assert {m["user"]["id"]: m["online"] for m in members} == {ada.id: True, bob.id: False}
 

@@ -49,9 +49,9 @@ async def test_envelopes_reach_other_workers_only(redis_url: str, redis_client: 
     a = await start_broker(redis_url, "a", inbox_a)
     b = await start_broker(redis_url, "b", inbox_b)
     try:
-        await b.subscribe(room_channel(5))
-        await a.subscribe(room_channel(5))
-        sent = Envelope(Kind.MESSAGE, 5, '{"type":"message"}', seq=1)
+        await b.subscribe([room_channel(5), room_channel(6)])
+        await a.subscribe([room_channel(5)])
+        sent = Envelope(Kind.CHANGE, 5, '{"type":"message"}', rev=1, seq=1)
         await a.publish([sent])
         await asyncio.wait_for(inbox_b.arrived.wait(), 5)
         assert inbox_b.envelopes[0].frame == sent.frame and inbox_b.envelopes[0].seq == 1
@@ -60,7 +60,7 @@ async def test_envelopes_reach_other_workers_only(redis_url: str, redis_client: 
         # Unsubscribed when the last local connection leaves.
         channel = room_channel(5)
         assert (await redis_client.pubsub_numsub(channel))[0][1] == 2
-        await b.unsubscribe(channel)
+        await b.unsubscribe([channel])
         await asyncio.sleep(0.1)
         assert (await redis_client.pubsub_numsub(channel))[0][1] == 1
     finally:
@@ -89,10 +89,20 @@ async def test_a_crashed_workers_presence_expires(redis_client: Redis) -> None:
     assert await alive.arrive(9, ADA) is True
 
 
+async def test_a_refresh_puts_back_what_a_restarted_redis_lost(redis_client: Redis) -> None:
+    worker = RedisPresence(redis_client, worker_id="a", ttl_seconds=30)
+    await worker.arrive(9, ADA)
+    await redis_client.flushdb()  # what a Redis restart leaves: nothing
+    assert await worker.online(9) == []
+    await worker.refresh([(9, ADA)], connections=1)
+    assert await worker.online(9) == [ADA]
+    assert await worker.present([9, 10]) == {9: {ADA.id: ADA}, 10: {}}
+
+
 async def test_connection_counts_add_up_across_workers(redis_client: Redis) -> None:
     a = RedisPresence(redis_client, worker_id="a", ttl_seconds=30)
     b = RedisPresence(redis_client, worker_id="b", ttl_seconds=30)
-    await a.refresh([(9, 1)], connections=3)
+    await a.refresh([(9, ADA)], connections=3)
     await b.refresh([], connections=4)
     assert await a.connections(local=5) == 9  # a's own count is the live one
 

@@ -26,7 +26,7 @@ class Broker(Protocol):
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         """Send to the other workers, in order; raises when the broker is unreachable."""
 
-    async def subscribe(self, channel: str) -> None:
-        """Returns once envelopes published on `channel` from now on will be delivered."""
+    async def subscribe(self, channels: Sequence[str]) -> None:
+        """Returns once envelopes published on `channels` from now on will be delivered."""
 
-    async def unsubscribe(self, channel: str) -> None: ...
+    async def unsubscribe(self, channels: Sequence[str]) -> None: ...

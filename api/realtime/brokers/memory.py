@@ -22,8 +22,8 @@ class MemoryBroker:
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         pass
 
-    async def subscribe(self, channel: str) -> None:
+    async def subscribe(self, channels: Sequence[str]) -> None:
         pass
 
-    async def unsubscribe(self, channel: str) -> None:
+    async def unsubscribe(self, channels: Sequence[str]) -> None:
         pass

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,7 +39,9 @@ class RedisBroker:
             url, socket_connect_timeout=2, socket_timeout=None, retry=Retry(NoBackoff(), 0)
         )
         self._wanted: set[str] = {USERS_CHANNEL}
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Subscribing and unsubscribing take turns, in the order they were asked for: an
+        # unsubscribe must never overtake the subscribe of a channel opened again right after.
+        self._lock = asyncio.Lock()
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._pubsub: PubSub | None = None
         self._task: asyncio.Task[None] | None = None
@@ -81,34 +82,37 @@ class RedisBroker:
                 pipe.publish(envelope.channel, envelope.encode())
             await pipe.execute()
 
-    async def subscribe(self, channel: str) -> None:
-        async with self._locks[channel]:
-            self._wanted.add(channel)
+    async def subscribe(self, channels: Sequence[str]) -> None:
+        async with self._lock:
+            self._wanted.update(channels)
             pubsub = self._pubsub
             if pubsub is None:
                 return  # the reader subscribes to everything wanted when it reconnects
-            confirmed = asyncio.get_running_loop().create_future()
-            self._confirmations[channel] = confirmed
+            loop = asyncio.get_running_loop()
+            waiting = {channel: loop.create_future() for channel in channels}
+            self._confirmations.update(waiting)
             try:
-                await pubsub.subscribe(channel)
-                await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
+                await pubsub.subscribe(*channels)
+                await asyncio.wait_for(asyncio.shield(asyncio.gather(*waiting.values())), SUBSCRIBE_TIMEOUT)
             except (RedisError, OSError, TimeoutError) as exc:
                 # The reader will notice the broken connection and resubscribe.
-                logger.warning("subscribing to %s failed: %r", channel, exc)
+                logger.warning("subscribing to %d channels failed: %r", len(channels), exc)
             finally:
-                self._confirmations.pop(channel, None)
+                for channel, future in waiting.items():
+                    if self._confirmations.get(channel) is future:
+                        del self._confirmations[channel]
+                    if future.done() and not future.cancelled():
+                        future.exception()  # retrieved, whether or not gather saw it
 
-    async def unsubscribe(self, channel: str) -> None:
-        async with self._locks[channel]:
-            self._wanted.discard(channel)
+    async def unsubscribe(self, channels: Sequence[str]) -> None:
+        async with self._lock:
+            self._wanted.difference_update(channels)
             pubsub = self._pubsub
             if pubsub is not None:
                 try:
-                    await pubsub.unsubscribe(channel)
+                    await pubsub.unsubscribe(*channels)
                 except (RedisError, OSError) as exc:
-                    logger.warning("unsubscribing from %s failed: %r", channel, exc)
-        if not self._locks[channel].locked():
-            self._locks.pop(channel, None)
+                    logger.warning("unsubscribing from %d channels failed: %r", len(channels), exc)
 
     async def _listen(self, deliver: Deliver, on_resume: OnResume) -> None:
         backoff = 0.1
