@@ -33,7 +33,9 @@ async def room(client: httpx.AsyncClient, app: FastAPI, ada: Account) -> dict[st
             Message(room_id=room["id"], seq=seq, rev=seq, author_id=ada.id, body=f"m{seq}", created_at=now)
             for seq in range(1, TOTAL + 1)
         )
-        await session.execute(update(Room).where(Room.id == room["id"]).values(last_seq=TOTAL, last_rev=TOTAL))
+        await session.execute(
+            update(Room).where(Room.id == room["id"]).values(last_seq=TOTAL, last_rev=TOTAL)
+        )
     return room
 
 

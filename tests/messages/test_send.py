@@ -42,7 +42,17 @@ async def test_a_send_is_stored_and_returned_with_201(
     response = await post(client, ada, room, {"body": "hello"})
     assert response.status_code == 201
     message = response.json()
-    assert set(message) == {"id", "room_id", "seq", "rev", "author", "body", "created_at", "edited_at", "deleted"}
+    assert set(message) == {
+        "id",
+        "room_id",
+        "seq",
+        "rev",
+        "author",
+        "body",
+        "created_at",
+        "edited_at",
+        "deleted",
+    }
     assert message["room_id"] == room["id"]
     assert message["seq"] == 1
     assert message["author"] == ada.summary

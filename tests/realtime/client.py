@@ -63,27 +63,63 @@ class Client:
                     await self.connection.recv()
         return self.connection.close_code, self.connection.close_reason
 
+    async def subscribe(self, room_id: int, **position: int) -> tuple[Frame, Frame]:
+        """Subscribe (on /ws) to one room; its history and presence frames."""
+        await self.send({"type": "subscribe", "room_id": room_id, **position})
+        history = await self.recv_type("history")
+        assert history["room_id"] == room_id, history
+        presence = await self.recv()
+        assert presence["type"] == "presence" and presence["room_id"] == room_id, presence
+        return history, presence
+
     async def expect_silence(self, seconds: float = 0.3) -> None:
         with contextlib.suppress(TimeoutError):
             frame = await asyncio.wait_for(self.connection.recv(), seconds)
             raise AssertionError(f"unexpected frame {frame}")
 
 
-def room_path(room_id: int | str, token: str | None, since: int | str | None = None) -> str:
+def ws_path(token: str | None) -> str:
+    return "/ws" if token is None else f"/ws?token={token}"
+
+
+@contextlib.asynccontextmanager
+async def multiplexed(server: LiveServer, account: Account, **options: Any) -> AsyncIterator[Client]:
+    """Connected to /ws and past the `ready` frame."""
+    async with connect(server.ws_url(ws_path(account.token)), **options) as connection:
+        client = Client(connection)
+        ready = await client.recv()
+        assert ready["type"] == "ready", ready
+        client.history = ready
+        yield client
+
+
+def room_path(
+    room_id: int | str, token: str | None, since: int | str | None = None, since_rev: int | str | None = None
+) -> str:
     query = []
     if token is not None:
         query.append(f"token={token}")
     if since is not None:
         query.append(f"since={since}")
+    if since_rev is not None:
+        query.append(f"since_rev={since_rev}")
     return f"/ws/rooms/{room_id}" + ("?" + "&".join(query) if query else "")
 
 
 @contextlib.asynccontextmanager
 async def joined(
-    server: LiveServer, account: Account, room_id: int, *, since: int | None = None, **options: Any
+    server: LiveServer,
+    account: Account,
+    room_id: int,
+    *,
+    since: int | None = None,
+    since_rev: int | None = None,
+    **options: Any,
 ) -> AsyncIterator[Client]:
     """Connected and past the history and presence frames."""
-    async with connect(server.ws_url(room_path(room_id, account.token, since)), **options) as connection:
+    async with connect(
+        server.ws_url(room_path(room_id, account.token, since, since_rev)), **options
+    ) as connection:
         client = Client(connection)
         client.history = await client.recv()
         assert client.history["type"] == "history", client.history

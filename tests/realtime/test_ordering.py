@@ -30,6 +30,7 @@ class Recorder:
     frames: list[dict[str, Any]] = field(default_factory=list)
     closed: CloseReason | None = None
     subscriptions: dict[int, object] = field(default_factory=dict)
+    offered: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def connection(self) -> Recorder:
@@ -37,6 +38,7 @@ class Recorder:
 
     def offer(self, frame: Any, rev: int = 0) -> None:
         self.frames.append(orjson.loads(frame.text))
+        self.offered.set()
 
     def push(self, frame: Any) -> None:
         self.frames.append(orjson.loads(frame.text))
@@ -95,7 +97,9 @@ class FakeDatabase:
     async def catch_up(self, room_id: int, after_rev: int, limit: int) -> CatchUp:
         self.reads.append(after_rev)
         changed = sorted((m for m in self.messages.values() if m["rev"] > after_rev), key=lambda m: m["rev"])
-        return CatchUp([(m, None) for m in changed[:limit]], len(changed) > limit, len(self.messages), self.last_rev)
+        return CatchUp(
+            [(m, None) for m in changed[:limit]], len(changed) > limit, len(self.messages), self.last_rev
+        )
 
     async def recheck(self, views: Sequence[ConnectionView]) -> list[Verdict]:
         return [Verdict() for _ in views]
@@ -148,9 +152,14 @@ async def test_a_gap_that_is_not_filled_in_time_is_read_from_the_database() -> N
         assert recorder.frames == []
         async with asyncio.timeout(5):
             while len(recorder.frames) < 3:
-                await asyncio.sleep(0.01)
+                await recorder.offered.wait()
+                recorder.offered.clear()
         assert database.reads == [1]
-        assert [(f["type"], f["rev"]) for f in recorder.frames] == [("message", 2), ("edit", 3), ("message", 4)]
+        assert [(f["type"], f["rev"]) for f in recorder.frames] == [
+            ("message", 2),
+            ("edit", 3),
+            ("message", 4),
+        ]
         assert recorder.frames[1]["message"]["body"] == "edited"
     finally:
         await hub.stop(grace=1)
@@ -185,7 +194,11 @@ async def test_catching_up_after_an_outage_delivers_every_kind_of_change_once_in
         database.new("four")  # rev 6, seq 4
         database.edit(1, "one, edited twice")  # rev 7 supersedes rev 4
         await hub._catch_up()
-        assert [(f["type"], f["rev"]) for f in recorder.frames] == [("delete", 5), ("message", 6), ("edit", 7)]
+        assert [(f["type"], f["rev"]) for f in recorder.frames] == [
+            ("delete", 5),
+            ("message", 6),
+            ("edit", 7),
+        ]
         assert recorder.frames[2]["message"]["body"] == "one, edited twice"
         hub.deliver(change(6, seq=4))  # a late duplicate
         hub.deliver(change(8, seq=5))

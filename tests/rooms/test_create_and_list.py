@@ -21,7 +21,16 @@ async def test_creating_a_room_makes_the_creator_its_owner(
     )
     assert response.status_code == 201
     room = response.json()
-    assert set(room) == {"id", "name", "description", "is_private", "created_at", "member_count", "last_seq", "last_rev"}
+    assert set(room) == {
+        "id",
+        "name",
+        "description",
+        "is_private",
+        "created_at",
+        "member_count",
+        "last_seq",
+        "last_rev",
+    }
     assert (room["name"], room["description"], room["is_private"]) == ("General", "Talk", True)
     assert (room["member_count"], room["last_seq"], room["last_rev"]) == (1, 0, 0)
     assert room["created_at"].endswith("Z")
