@@ -15,7 +15,7 @@ from api.auth.passwords import PasswordHasher
 from api.auth.throttle import LoginThrottle
 from api.config import Settings
 from api.db import Database
-from api.messages.writer import MessageWriter, Stored
+from api.messages.writer import MessageWriter, ReadMoved, Stored
 from api.metrics import Metrics
 from api.migrate import ensure_current
 from api.ratelimit import SendLimiter, create_send_limiter
@@ -68,9 +68,9 @@ async def open_context(settings: Settings) -> AsyncIterator[AppContext]:
     )
     events = RoomEvents(hub)
 
-    async def on_stored(stored: Sequence[Stored]) -> None:
+    async def on_stored(stored: Sequence[Stored], reads: Sequence[ReadMoved]) -> None:
         metrics.messages_stored.inc(len(stored))
-        await events.messages_stored(stored)
+        await events.messages_stored(stored, reads)
 
     writer = MessageWriter(db, on_stored=on_stored)
     context = AppContext(

@@ -57,6 +57,12 @@ class Conflict(HubbubError):
     status_code = 409
 
 
+class Unprocessable(HubbubError):
+    """Well-formed input that names something that is not there (a reply to no message)."""
+
+    status_code = 422
+
+
 class RateLimited(HubbubError):
     status_code = 429
 
@@ -132,6 +138,7 @@ _DESCRIPTIONS: dict[type[HubbubError], str] = {
     Forbidden: "Not allowed for the caller",
     NotFound: "No such resource (or a private room the caller does not belong to)",
     Conflict: "Conflicts with the current state",
+    Unprocessable: "Refers to something that does not exist",
     RateLimited: "Too many requests; retry after the number of seconds in Retry-After",
     Unavailable: "The database or broker is unavailable; try again",
 }

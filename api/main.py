@@ -20,6 +20,7 @@ from api.errors import install_error_handlers
 from api.logs import redact_tokens_in_server_logs
 from api.messages.router import router as messages_router
 from api.ops.router import router as ops_router
+from api.reading.router import router as reading_router
 from api.realtime.router import install_websocket_refusals
 from api.realtime.router import router as realtime_router
 from api.realtime.wire import CaptureServerSend
@@ -40,6 +41,7 @@ TAGS = [
     {"name": "auth", "description": "Accounts and tokens"},
     {"name": "rooms", "description": "Rooms, memberships and bans"},
     {"name": "messages", "description": "History, sending, editing and deleting"},
+    {"name": "reading", "description": "Read cursors, unread counts and mentions"},
     {"name": "admin", "description": "Site administration (site admins only)"},
     {"name": "operations", "description": "Health, readiness and metrics"},
 ]
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_websocket_refusals(app)
-    for router in (auth_router, rooms_router, messages_router, admin_router, ops_router):
+    for router in (auth_router, rooms_router, messages_router, reading_router, admin_router, ops_router):
         app.include_router(router, max_body_size=MAX_BODY_BYTES)
     # No body limit on the WebSocket route: frames have their own (WS_MAX_FRAME_BYTES), and a
     # limit's wrappers would stay alive, in memory, for as long as each connection is open.

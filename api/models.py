@@ -2,7 +2,7 @@
 
 from api.auth.models import LoginFailure, RefreshToken, User
 from api.db import Base
-from api.messages.models import Message
+from api.messages.models import Message, MessageMention
 from api.rooms.models import Membership, Role, Room, RoomBan
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "LoginFailure",
     "Membership",
     "Message",
+    "MessageMention",
     "RefreshToken",
     "Role",
     "Room",

@@ -7,7 +7,14 @@ from fastapi.exceptions import RequestValidationError
 
 from api.auth.schemas import UserSummary
 from api.deps import ContextDep, SessionDep
-from api.errors import Conflict, Forbidden, NotAuthenticated, NotFound, RateLimited, error_responses
+from api.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    error_responses,
+)
 from api.ids import MAX_SEQ
 from api.messages import service
 from api.messages.schemas import ChangesPage, MessageCreate, MessagePage, MessagePublic, MessageUpdate
@@ -90,7 +97,8 @@ async def read_changes(
     summary="Send a message",
     description=(
         "Stored, then delivered live to every connection in the room. A repeated `nonce` from the "
-        "same author in the same room returns the stored message with 200 and delivers nothing."
+        "same author in the same room returns the stored message with 200 and delivers nothing. "
+        "`reply_to` naming no message of the room is a 422."
     ),
     responses={
         200: {"model": MessagePublic, "description": "A repeated nonce: the stored message"},
@@ -112,6 +120,7 @@ async def send_message(
         author=UserSummary.model_validate(access.user),
         body=data.body,
         nonce=data.nonce,
+        reply_to=data.reply_to,
     )
     if not stored.created:
         response.status_code = status.HTTP_200_OK

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy import ColumnElement, Row, Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.models import User
 from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotFound
 from api.ids import MAX_SEQ, parse_id
-from api.messages.models import Message
+from api.messages import mentions
+from api.messages.models import Message, MessageMention
 from api.messages.revs import ROOM_NOT_FOUND, lock_room, take_rev
-from api.rooms.models import Role, Room
+from api.rooms.models import Membership, Role, Room
 from api.rooms.service import RoomAccess
 
 MESSAGE_NOT_FOUND = "Message not found"
+K = TypeVar("K")
 
 
 Payload = dict[str, Any]
@@ -125,8 +128,12 @@ async def snapshot(
     return Snapshot(page, last_seq=last_seq, last_rev=last_rev, truncated=truncated)
 
 
-def _select() -> Select[*tuple[Any, ...]]:
+def select_payloads() -> Select[*tuple[Any, ...]]:
+    """Messages as `payload` reads them (with their nonce), for the caller's conditions."""
     return select(*_PAYLOAD_COLUMNS, Message.nonce).join(User, User.id == Message.author_id)
+
+
+_select = select_payloads
 
 
 _PAYLOAD_COLUMNS = (
@@ -138,13 +145,16 @@ _PAYLOAD_COLUMNS = (
     Message.created_at,
     Message.edited_at,
     Message.deleted_at,
+    Message.reply_to,
+    Message.mentions,
+    Message.reactions,
     User.id.label("author_id"),
     User.username,
     User.display_name,
 )
 
 
-def _payload(row: Row[Any]) -> Payload:
+def payload(row: Row[Any]) -> Payload:
     # The fields, and their order, of MessagePublic (tests compare the two).
     return {
         "id": row.id,
@@ -156,7 +166,38 @@ def _payload(row: Row[Any]) -> Payload:
         "created_at": row.created_at,
         "edited_at": row.edited_at,
         "deleted": row.deleted_at is not None,
+        "reply_to": row.reply_to,
+        "mentions": row.mentions or [],
+        "reactions": reactions_payload(row.reactions),
     }
+
+
+def reactions_payload(stored: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [{"emoji": r["emoji"], "count": len(r["users"]), "users": r["users"]} for r in stored or ()]
+
+
+_payload = payload
+
+
+async def mentioned_members(session: AsyncSession, bodies: Mapping[K, tuple[int, str]]) -> dict[K, list[int]]:
+    """For each (room id, body), the members of the room it mentions, by the caller's key;
+    only bodies that mention someone are in the answer. One query, only when some body
+    could mention anyone."""
+    runs = {key: found for key, (_, body) in bodies.items() if (found := mentions.candidates(body))}
+    names = mentions.lookup_keys(run for found in runs.values() for run in found)
+    if not names:
+        return {}
+    rooms = {bodies[key][0] for key in runs}
+    members: defaultdict[int, dict[str, int]] = defaultdict(dict)
+    rows = await session.execute(
+        select(Membership.room_id, User.username_key, User.id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.room_id.in_(rooms), User.username_key.in_(names))
+    )
+    for room_id, name, user_id in rows.all():
+        members[room_id][name] = user_id
+    resolved = {key: mentions.resolve(found, members[bodies[key][0]]) for key, found in runs.items()}
+    return {key: ids for key, ids in resolved.items() if ids}
 
 
 async def edit_message(*, db: Database, access: RoomAccess, seq: str, body: str) -> Message:
@@ -173,6 +214,8 @@ async def edit_message(*, db: Database, access: RoomAccess, seq: str, body: str)
         message.body = body
         message.edited_at = utcnow()
         message.rev = rev
+        mentioned = (await mentioned_members(session, {0: (access.room.id, body)})).get(0)
+        await _replace_mentions(session, message, mentioned)
         return message
 
 
@@ -191,8 +234,23 @@ async def delete_message(*, db: Database, access: RoomAccess, seq: str) -> Messa
             return None
         message.body = ""
         message.deleted_at = utcnow()
+        message.reactions = None
         message.rev = await take_rev(session, access.room.id)
+        await _replace_mentions(session, message, None)
         return message
+
+
+async def _replace_mentions(session: AsyncSession, message: Message, mentioned: list[int] | None) -> None:
+    """What the message mentions now: on the message, and in the rows mention counts read."""
+    message.mentions = mentioned
+    await session.execute(delete(MessageMention).where(MessageMention.message_id == message.id))
+    rows = [
+        {"user_id": user_id, "room_id": message.room_id, "seq": message.seq, "message_id": message.id}
+        for user_id in mentioned or ()
+        if user_id != message.author_id
+    ]
+    if rows:
+        await session.execute(insert(MessageMention), rows)
 
 
 async def _get(session: AsyncSession, room_id: int, raw_seq: str) -> Message:

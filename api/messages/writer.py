@@ -1,15 +1,17 @@
 """Storing new messages: one writer task per process, committing sends in batches.
 
 Every send, over HTTP or WebSocket, is queued here. The writer takes whatever is
-waiting (up to `max_batch`) and stores it in one transaction of about five
-statements however many rooms it touches: one membership query, one nonce query,
-one `UPDATE rooms SET last_seq = last_seq + k, last_rev = last_rev + k RETURNING ...`
-for all its rooms, and one multi-row INSERT. The UPDATE is what makes seqs and revs
-gap-free and unique: on PostgreSQL the rooms' rows are locked (in id order, so two
-batches can never deadlock each other) until commit, so writers in other processes,
-and edits, deletes and reactions (which bump `last_rev` the same way, see
-`api.messages.revs`), take theirs after ours; on SQLite the write lock does the same.
-A rollback undoes the bump with the inserts, so no number is ever skipped.
+waiting (up to `max_batch`) and stores it in one transaction of a few statements
+however many rooms it touches: a membership query, a nonce query (when sends carry
+nonces), `SELECT ... FOR UPDATE` of the batch's rooms, one `UPDATE rooms SET last_seq =
+last_seq + k, last_rev = last_rev + k RETURNING ...` for all of them, one multi-row
+INSERT, and the authors' read cursors (plus a members query and an insert when bodies
+mention someone). The UPDATE is what makes seqs and revs gap-free and unique: on
+PostgreSQL the rooms' rows are locked (in id order, so two batches can never deadlock
+each other) until commit, so writers in other processes, and edits, deletes and
+reactions (which bump `last_rev` the same way, see `api.messages.revs`), take theirs
+after ours; on SQLite the write lock does the same. A rollback undoes the bump with the
+inserts, so no number is ever skipped.
 
 Under load this is a group commit: a thousand senders cost a few transactions,
 not a thousand. Idle, a single send is stored at once.
@@ -24,20 +26,25 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.schemas import UserSummary
 from api.db import Database, utcnow
-from api.errors import Forbidden, HubbubError, Unavailable
-from api.messages.models import Message
+from api.errors import Forbidden, HubbubError, Unavailable, Unprocessable
+from api.messages import service as messages
+from api.messages.models import Message, MessageMention
 from api.messages.schemas import MessagePublic
 from api.rooms.models import Membership, Room
 
 logger = logging.getLogger(__name__)
 
 NonceKey = tuple[int, int, str]
+
+
+class InvalidReply(Unprocessable):
+    """`reply_to` names no message of the room."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +54,24 @@ class Stored:
     created: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ReadMoved:
+    """An author's read cursor, moved to their own newest message in a room."""
+
+    room_id: int
+    user_id: int
+    read_seq: int
+    unread: int
+    mentions: int
+
+
 @dataclass(slots=True)
 class _Send:
     room_id: int
     author: UserSummary
     body: str
     nonce: str | None
+    reply_to: int | None
     future: asyncio.Future[Stored] = field(repr=False)
 
     @property
@@ -61,7 +80,7 @@ class _Send:
 
 
 Outcome = Stored | HubbubError
-OnStored = Callable[[Sequence[Stored]], Awaitable[None]]
+OnStored = Callable[[Sequence[Stored], Sequence[ReadMoved]], Awaitable[None]]
 
 
 class MessageWriter:
@@ -82,17 +101,20 @@ class MessageWriter:
         while not self._queue.empty():
             self._queue.get_nowait().future.cancel()
 
-    async def submit(self, *, room_id: int, author: UserSummary, body: str, nonce: str | None) -> Stored:
-        """Store one message (body already validated). Raises Forbidden for a non-member."""
-        return await self.enqueue(room_id=room_id, author=author, body=body, nonce=nonce)
+    async def submit(
+        self, *, room_id: int, author: UserSummary, body: str, nonce: str | None, reply_to: int | None = None
+    ) -> Stored:
+        """Store one message (body already validated). Raises Forbidden for a non-member and
+        InvalidReply when `reply_to` names no message of the room."""
+        return await self.enqueue(room_id=room_id, author=author, body=body, nonce=nonce, reply_to=reply_to)
 
     def enqueue(
-        self, *, room_id: int, author: UserSummary, body: str, nonce: str | None
+        self, *, room_id: int, author: UserSummary, body: str, nonce: str | None, reply_to: int | None = None
     ) -> asyncio.Future[Stored]:
         """Queue one message; the future says how it went. Sends are stored in the order
         they are queued, so a client need not wait for one before sending the next."""
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Send(room_id, author, body, nonce, future))
+        self._queue.put_nowait(_Send(room_id, author, body, nonce, reply_to, future))
         return future
 
     async def _run(self) -> None:
@@ -100,19 +122,21 @@ class MessageWriter:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            reads: list[ReadMoved] = []
             try:
-                outcomes = await self._store(batch)
+                outcomes = await self._store(batch, reads)
             except Exception as exc:  # the database failed: every sender hears it, the writer lives on
                 logger.warning("storing %d messages failed: %s", len(batch), exc, exc_info=True)
                 error = Unavailable("The database is unavailable; send again with the same nonce")
                 outcomes = [error] * len(batch)
+                reads = []
             created = sorted(
                 (o for o in outcomes if isinstance(o, Stored) and o.created),
                 key=lambda o: (o.message.room_id, o.message.seq),
             )
             if created:
                 try:
-                    await self._on_stored(created)
+                    await self._on_stored(created, reads)
                 except Exception:
                     logger.exception("publishing %d stored messages failed", len(created))
             for send, outcome in zip(batch, outcomes, strict=True):
@@ -123,15 +147,18 @@ class MessageWriter:
                 else:
                     send.future.set_exception(outcome)
 
-    async def _store(self, batch: list[_Send]) -> list[Outcome]:
+    async def _store(self, batch: list[_Send], reads: list[ReadMoved]) -> list[Outcome]:
         try:
             async with self._db.writing() as session:
-                return await _store_batch(session, batch)
+                stored = _Batch(batch)
+                outcomes = await stored.store(session)
         except IntegrityError:
             if len(batch) == 1:
                 return [await self._existing(batch[0])]
             # Another process stored one of these nonces after we looked: go one by one.
-            return [outcome for send in batch for outcome in await self._store([send])]
+            return [outcome for send in batch for outcome in await self._store([send], reads)]
+        reads.extend(stored.reads)
+        return outcomes
 
     async def _existing(self, send: _Send) -> Outcome:
         """The message a racing process stored under this send's nonce."""
@@ -145,51 +172,153 @@ class MessageWriter:
         return found[key]
 
 
-async def _store_batch(session: AsyncSession, batch: list[_Send]) -> list[Outcome]:
-    outcomes: list[Outcome | None] = [None] * len(batch)
-    members = await _memberships(session, batch)
-    known = await _find_nonces(session, [key for send in batch if (key := send.nonce_key)])
-    first_with_key: dict[NonceKey, int] = {}
-    new_by_room: defaultdict[int, list[int]] = defaultdict(list)
-    for index, send in enumerate(batch):
-        key = send.nonce_key
-        if (send.room_id, send.author.id) not in members:
-            outcomes[index] = Forbidden("Members only")
-        elif key is not None and key in known:
-            outcomes[index] = known[key]
-        elif key is None or key not in first_with_key:
-            if key is not None:
-                first_with_key[key] = index
-            new_by_room[send.room_id].append(index)
-    if new_by_room:
-        tops = await _bump_rooms(session, {room: len(indexes) for room, indexes in new_by_room.items()})
-        created = _number(batch, new_by_room, tops, outcomes)
-        if created:
-            inserted = await session.execute(_INSERT, [row for _, row in created])
-            ids = {(room_id, seq): message_id for room_id, seq, message_id in inserted.all()}
-            for index, row in created:
-                message_id = ids[row["room_id"], row["seq"]]
-                send = batch[index]
-                message = MessagePublic(
-                    id=message_id,
-                    room_id=send.room_id,
-                    seq=row["seq"],
-                    rev=row["rev"],
-                    author=send.author,
-                    body=send.body,
-                    created_at=row["created_at"],
-                    edited_at=None,
-                    deleted=False,
-                )
-                outcomes[index] = Stored(message=message, nonce=send.nonce, created=True)
-    # A nonce repeated within the batch gets what its first occurrence got.
-    for index, send in enumerate(batch):
-        if outcomes[index] is None:
-            first = outcomes[first_with_key[send.nonce_key]]  # type: ignore[index]
-            outcomes[index] = (
-                Stored(first.message, send.nonce, created=False) if isinstance(first, Stored) else first
+class _Batch:
+    """One transaction's worth of sends, and what became of each."""
+
+    def __init__(self, sends: list[_Send]) -> None:
+        self.sends = sends
+        self.outcomes: list[Outcome | None] = [None] * len(sends)
+        self.reads: list[ReadMoved] = []
+        self._first_with_key: dict[NonceKey, int] = {}
+
+    async def store(self, session: AsyncSession) -> list[Outcome]:
+        new_by_room = await self._new_sends(session)
+        if new_by_room:
+            new_by_room = await self._check_replies(session, new_by_room)
+        if new_by_room:
+            mentioned = await self._mentions(session, new_by_room)
+            tops = await _bump_rooms(session, {room: len(indexes) for room, indexes in new_by_room.items()})
+            rows = self._number(new_by_room, tops, mentioned)
+            await self._insert(session, rows)
+        self._repeat_nonces()
+        return [outcome for outcome in self.outcomes if outcome is not None]
+
+    async def _new_sends(self, session: AsyncSession) -> dict[int, list[int]]:
+        """The indexes of the sends to store, by room; the others get their outcome now."""
+        members = await _memberships(session, self.sends)
+        known = await _find_nonces(session, [key for send in self.sends if (key := send.nonce_key)])
+        new_by_room: defaultdict[int, list[int]] = defaultdict(list)
+        for index, send in enumerate(self.sends):
+            key = send.nonce_key
+            if (send.room_id, send.author.id) not in members:
+                self.outcomes[index] = Forbidden("Members only")
+            elif key is not None and key in known:
+                self.outcomes[index] = known[key]
+            elif key is None or key not in self._first_with_key:
+                if key is not None:
+                    self._first_with_key[key] = index
+                new_by_room[send.room_id].append(index)
+        return new_by_room
+
+    async def _check_replies(
+        self, session: AsyncSession, new_by_room: dict[int, list[int]]
+    ) -> dict[int, list[int]]:
+        """Lock the rooms (in id order) and keep the sends whose `reply_to` names a message
+        stored before them: seqs have no gaps, so any seq up to the one before is one."""
+        rooms = sorted(new_by_room)
+        rows = await session.execute(
+            select(Room.id, Room.last_seq).where(Room.id.in_(rooms)).order_by(Room.id).with_for_update()
+        )
+        last_seqs = {room_id: last_seq for room_id, last_seq in rows.all()}  # noqa: C416 (Rows)
+        kept: dict[int, list[int]] = {}
+        for room_id, indexes in new_by_room.items():
+            last_seq = last_seqs.get(room_id)
+            if last_seq is None:  # the room was deleted meanwhile
+                for index in indexes:
+                    self.outcomes[index] = Forbidden("Members only")
+                continue
+            valid: list[int] = []
+            for index in indexes:
+                reply_to = self.sends[index].reply_to
+                if reply_to is not None and not 1 <= reply_to <= last_seq + len(valid):
+                    self.outcomes[index] = InvalidReply("`reply_to` names no message of this room")
+                else:
+                    valid.append(index)
+            if valid:
+                kept[room_id] = valid
+        return kept
+
+    async def _mentions(
+        self, session: AsyncSession, new_by_room: dict[int, list[int]]
+    ) -> dict[int, list[int]]:
+        """The members each new send mentions, by send index (only those that mention)."""
+        bodies = {
+            index: (room_id, self.sends[index].body)
+            for room_id, indexes in new_by_room.items()
+            for index in indexes
+        }
+        return await messages.mentioned_members(session, bodies)
+
+    def _number(
+        self,
+        new_by_room: dict[int, list[int]],
+        tops: dict[int, tuple[int, int]],
+        mentioned: dict[int, list[int]],
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """The rows to insert, seqs and revs assigned, with the index of the send each comes from."""
+        now = utcnow()
+        rows: list[tuple[int, dict[str, Any]]] = []
+        for room_id, indexes in new_by_room.items():
+            last_seq, last_rev = tops[room_id]
+            first_seq, first_rev = last_seq - len(indexes) + 1, last_rev - len(indexes) + 1
+            for offset, index in enumerate(indexes):
+                send = self.sends[index]
+                row = {
+                    "room_id": room_id,
+                    "seq": first_seq + offset,
+                    "rev": first_rev + offset,
+                    "author_id": send.author.id,
+                    "body": send.body,
+                    "nonce": send.nonce,
+                    "created_at": now,
+                    "reply_to": send.reply_to,
+                    "mentions": mentioned.get(index),
+                }
+                rows.append((index, row))
+        return rows
+
+    async def _insert(self, session: AsyncSession, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        inserted = await session.execute(_INSERT, [row for _, row in rows])
+        ids = {(room_id, seq): message_id for room_id, seq, message_id in inserted.all()}
+        mention_rows = []
+        newest_own: dict[tuple[int, int], int] = {}
+        for index, row in rows:
+            send = self.sends[index]
+            message_id = ids[row["room_id"], row["seq"]]
+            message = MessagePublic(
+                id=message_id,
+                room_id=send.room_id,
+                seq=row["seq"],
+                rev=row["rev"],
+                author=send.author,
+                body=send.body,
+                created_at=row["created_at"],
+                edited_at=None,
+                deleted=False,
+                reply_to=send.reply_to,
+                mentions=row["mentions"] or [],
+                reactions=[],
             )
-    return [outcome for outcome in outcomes if outcome is not None]
+            self.outcomes[index] = Stored(message=message, nonce=send.nonce, created=True)
+            newest_own[send.room_id, send.author.id] = row["seq"]
+            mention_rows += [
+                {"user_id": user_id, "room_id": row["room_id"], "seq": row["seq"], "message_id": message_id}
+                for user_id in row["mentions"] or ()
+                if user_id != send.author.id  # mentioning oneself counts for nobody
+            ]
+        if mention_rows:
+            await session.execute(insert(MessageMention), mention_rows)
+        await _move_read_cursors(session, newest_own)
+        self.reads = _read_states(newest_own, [row for _, row in rows])
+
+    def _repeat_nonces(self) -> None:
+        """A nonce repeated within the batch gets what its first occurrence got."""
+        for index, send in enumerate(self.sends):
+            if self.outcomes[index] is None:
+                first = self.outcomes[self._first_with_key[send.nonce_key]]  # type: ignore[index]
+                self.outcomes[index] = (
+                    Stored(first.message, send.nonce, created=False) if isinstance(first, Stored) else first
+                )
 
 
 # Core, not the ORM's bulk path: one multi-row INSERT ... RETURNING. Rows come back in no
@@ -197,57 +326,52 @@ async def _store_batch(session: AsyncSession, batch: list[_Send]) -> list[Outcom
 # each id is matched to its message by (room_id, seq).
 _MESSAGES = Message.__table__
 _INSERT = insert(_MESSAGES).returning(_MESSAGES.c.room_id, _MESSAGES.c.seq, _MESSAGES.c.id)  # type: ignore[arg-type]
+_MEMBERSHIPS = Membership.__table__
+_MOVE_CURSOR = (
+    update(_MEMBERSHIPS)  # type: ignore[arg-type]
+    .where(_MEMBERSHIPS.c.room_id == bindparam("r"), _MEMBERSHIPS.c.user_id == bindparam("u"))
+    .values(
+        read_seq=case(
+            (_MEMBERSHIPS.c.read_seq < bindparam("s"), bindparam("s")), else_=_MEMBERSHIPS.c.read_seq
+        )
+    )
+)
 
 
 async def _bump_rooms(session: AsyncSession, counts: dict[int, int]) -> dict[int, tuple[int, int]]:
-    """Add each room's count to its last_seq and last_rev in one statement; the new
-    (last_seq, last_rev) by room.
-
-    PostgreSQL locks the rows first, in id order, so two workers' batches that share rooms
-    wait for each other instead of deadlocking. SQLite has one writer and renders no lock.
-    """
-    rooms = sorted(counts)
-    await session.execute(select(Room.id).where(Room.id.in_(rooms)).order_by(Room.id).with_for_update())
+    """Add each room's count to its last_seq and last_rev in one statement (the rooms are
+    locked already); the new (last_seq, last_rev) by room."""
     bump = case(counts, value=Room.id, else_=0)
     rows = await session.execute(
         update(Room)
-        .where(Room.id.in_(rooms))
+        .where(Room.id.in_(sorted(counts)))
         .values(last_seq=Room.last_seq + bump, last_rev=Room.last_rev + bump)
         .returning(Room.id, Room.last_seq, Room.last_rev)
     )
     return {room_id: (last_seq, last_rev) for room_id, last_seq, last_rev in rows.all()}
 
 
-def _number(
-    batch: list[_Send],
-    new_by_room: dict[int, list[int]],
-    tops: dict[int, tuple[int, int]],
-    outcomes: list[Outcome | None],
-) -> list[tuple[int, dict[str, Any]]]:
-    """The rows to insert, seqs and revs assigned, with the index of the send each comes from."""
-    now = utcnow()
-    created: list[tuple[int, dict[str, Any]]] = []
-    for room_id, indexes in new_by_room.items():
-        top = tops.get(room_id)
-        if top is None:  # the room was deleted meanwhile
-            for index in indexes:
-                outcomes[index] = Forbidden("Members only")
-            continue
-        first_seq = top[0] - len(indexes) + 1
-        first_rev = top[1] - len(indexes) + 1
-        for offset, index in enumerate(indexes):
-            send = batch[index]
-            row = {
-                "room_id": room_id,
-                "seq": first_seq + offset,
-                "rev": first_rev + offset,
-                "author_id": send.author.id,
-                "body": send.body,
-                "nonce": send.nonce,
-                "created_at": now,
-            }
-            created.append((index, row))
-    return created
+async def _move_read_cursors(session: AsyncSession, newest_own: dict[tuple[int, int], int]) -> None:
+    """Each author has read up to their own newest message: it is the room's newest but for
+    what others sent after it in this batch, so the cursor only ever moves forward."""
+    await session.execute(
+        _MOVE_CURSOR, [{"r": room, "u": user, "s": seq} for (room, user), seq in newest_own.items()]
+    )
+
+
+def _read_states(newest_own: dict[tuple[int, int], int], rows: list[dict[str, Any]]) -> list[ReadMoved]:
+    """What each moved cursor leaves unread: only this batch's later messages by others, since
+    the batch holds the room's newest seqs."""
+    states = []
+    for (room_id, user_id), read_seq in newest_own.items():
+        after = [
+            row
+            for row in rows
+            if row["room_id"] == room_id and row["seq"] > read_seq and row["author_id"] != user_id
+        ]
+        mentioned = sum(1 for row in after if user_id in (row["mentions"] or ()))
+        states.append(ReadMoved(room_id, user_id, read_seq, len(after), mentioned))
+    return states
 
 
 async def _memberships(session: AsyncSession, batch: list[_Send]) -> set[tuple[int, int]]:
@@ -265,16 +389,16 @@ async def _find_nonces(session: AsyncSession, keys: list[NonceKey]) -> dict[Nonc
     if not keys:
         return {}
     wanted = set(keys)
-    rows = await session.scalars(
-        select(Message).where(
+    rows = await session.execute(
+        messages.select_payloads().where(
             Message.room_id.in_({room for room, _, _ in keys}),
             Message.author_id.in_({author for _, author, _ in keys}),
             Message.nonce.in_({nonce for _, _, nonce in keys}),
         )
     )
     found: dict[NonceKey, Stored] = {}
-    for message in rows.all():
-        key = (message.room_id, message.author_id, message.nonce or "")
+    for row in rows.all():
+        key = (row.room_id, row.author_id, row.nonce or "")
         if key in wanted:
-            found[key] = Stored(MessagePublic.model_validate(message), message.nonce, created=False)
+            found[key] = Stored(MessagePublic.model_validate(messages.payload(row)), row.nonce, created=False)
     return found

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from api.auth.schemas import UserSummary
 from api.messages.schemas import MessagePublic
-from api.messages.writer import Stored
+from api.messages.writer import ReadMoved, Stored
 from api.realtime.envelope import Envelope, Kind
 from api.realtime.hub import Hub, new_message_envelope
 from api.realtime.protocol import (
@@ -21,6 +21,7 @@ from api.realtime.protocol import (
     delete_frame,
     edit_frame,
     membership_frame,
+    read_frame,
     room_added_frame,
     room_removed_frame,
     user_frame,
@@ -34,8 +35,15 @@ class RoomEvents:
 
     # --- changes to messages (numbered by rev) ----------------------------
 
-    async def messages_stored(self, stored: Sequence[Stored]) -> None:
-        await self._hub.publish(*(new_message_envelope(s.message.model_dump(), s.nonce) for s in stored))
+    async def messages_stored(self, stored: Sequence[Stored], reads: Sequence[ReadMoved]) -> None:
+        """New messages, and their authors' read cursors, which moved to them."""
+        await self._hub.publish(
+            *(new_message_envelope(s.message.model_dump(), s.nonce) for s in stored),
+            *(_read(r.room_id, r.user_id, r.read_seq, r.unread, r.mentions) for r in reads),
+        )
+
+    async def read_moved(self, room_id: int, user_id: int, read_seq: int, unread: int, mentions: int) -> None:
+        await self._hub.publish(_read(room_id, user_id, read_seq, unread, mentions))
 
     async def message_edited(self, message: MessagePublic) -> None:
         frame = edit_frame(message.model_dump())
@@ -137,3 +145,8 @@ def _room_added(room: RoomPublic, role: str, user_id: int) -> Envelope:
         user_ids=(user_id,),
         event="added",
     )
+
+
+def _read(room_id: int, user_id: int, read_seq: int, unread: int, mentions: int) -> Envelope:
+    frame = read_frame(room_id, read_seq, unread, mentions)
+    return Envelope(Kind.USER, room_id, frame, user_ids=(user_id,), event="read")

@@ -74,6 +74,13 @@ class SendFrame:
     body: str
     nonce: str | None
     room_id: RoomRef = None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFrame:
+    seq: int
+    room_id: RoomRef = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +119,7 @@ class UnsubscribeFrame:
     room_id: RoomRef
 
 
-ClientFrame = SendFrame | AuthFrame | TypingFrame | PingFrame | SubscribeFrame | UnsubscribeFrame
+ClientFrame = SendFrame | ReadFrame | AuthFrame | TypingFrame | PingFrame | SubscribeFrame | UnsubscribeFrame
 MAX_ROOMS_PER_SUBSCRIBE = 100
 
 
@@ -172,10 +179,32 @@ def _parse_send(data: dict[str, Any]) -> SendFrame:
     body = data.get("body")
     if not isinstance(body, str):
         raise FrameError("invalid_frame", "a message frame needs a string field `body`", nonce, room_id)
+    reply_to = data.get("reply_to")
+    if reply_to is not None and not _is_integer(reply_to):
+        raise FrameError(
+            "invalid_frame", "`reply_to` must be the seq (an integer) of a message", nonce, room_id
+        )
+    if reply_to is not None and not 1 <= reply_to <= MAX_SEQ:
+        raise FrameError("invalid_reply", "`reply_to` names no message of this room", nonce, room_id)
     try:
-        return SendFrame(normalize_body(body), nonce, room_id)
+        return SendFrame(normalize_body(body), nonce, room_id, reply_to)
     except TextError as exc:
         raise FrameError(exc.code, str(exc), nonce, room_id) from None
+
+
+def _parse_read(data: dict[str, Any]) -> ReadFrame:
+    room_id = _require_room_ref(data, "read")
+    seq = data.get("seq")
+    if not _position(seq):
+        raise FrameError(
+            "invalid_frame", "a read frame needs `seq`, an integer of 0 or more", room_id=room_id
+        )
+    assert isinstance(seq, int)
+    return ReadFrame(seq, room_id)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _parse_auth(data: dict[str, Any]) -> AuthFrame:
@@ -213,7 +242,7 @@ def _room_request(data: dict[str, Any]) -> RoomRequest:
 
 def _position(value: object) -> bool:
     """`since` and `since_rev` in a frame: JSON integers from 0 to MAX_SEQ."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ
+    return _is_integer(value) and 0 <= value <= MAX_SEQ  # type: ignore[operator]
 
 
 def _parse_unsubscribe(data: dict[str, Any]) -> UnsubscribeFrame:
@@ -225,6 +254,7 @@ def _parse_unsubscribe(data: dict[str, Any]) -> UnsubscribeFrame:
 
 _PARSERS: dict[str, Callable[[dict[str, Any]], ClientFrame]] = {
     "message": _parse_send,
+    "read": _parse_read,
     "auth": _parse_auth,
     "typing": lambda data: TypingFrame(_require_room_ref(data, "typing")),
     "ping": lambda data: PingFrame(),
@@ -344,6 +374,12 @@ def room_added_frame(kind: str, room: dict[str, Any], role: str) -> str:
 
 def room_removed_frame(room_id: int, reason: str) -> str:
     return dumps({"type": "room_removed", "room_id": room_id, "reason": reason})
+
+
+def read_frame(room_id: int, read_seq: int, unread: int, mentions: int) -> str:
+    return dumps(
+        {"type": "read", "room_id": room_id, "read_seq": read_seq, "unread": unread, "mentions": mentions}
+    )
 
 
 _NOT_MENTIONED = '"mention":false}'

@@ -25,8 +25,9 @@ from api.context import AppContext
 from api.errors import HubbubError, NotFound, RateLimited
 from api.ids import parse_id
 from api.messages import service as messages
-from api.messages.writer import Stored
+from api.messages.writer import InvalidReply, Stored
 from api.ratelimit import TokenBucket
+from api.reading import service as reading
 from api.realtime import access
 from api.realtime.connection import Connection, Subscription
 from api.realtime.protocol import (
@@ -43,6 +44,7 @@ from api.realtime.protocol import (
     CloseReason,
     FrameError,
     PingFrame,
+    ReadFrame,
     RoomRef,
     RoomRequest,
     SendFrame,
@@ -56,6 +58,7 @@ from api.realtime.protocol import (
     nonce_of,
     parse_client_frame,
     presence_frame,
+    read_frame,
     ready_frame,
     unsubscribed_frame,
 )
@@ -311,6 +314,8 @@ class LiveSession:
     async def _handle(self, frame: ClientFrame) -> None:
         if isinstance(frame, SendFrame):
             await self._send_message(self._subscription(frame.room_id, frame.nonce), frame)
+        elif isinstance(frame, ReadFrame):
+            await self._mark_read(self._subscription(frame.room_id), frame.seq)
         elif isinstance(frame, TypingFrame):
             subscription = self._subscription(frame.room_id)
             await self._context.events.typing(subscription.room_id, self._user)
@@ -353,7 +358,11 @@ class LiveSession:
         # Not awaited: the next frame is read while this one is stored, so a client with many
         # sends in flight gets them batched by the writer. The writer keeps their order.
         stored = self._context.writer.enqueue(
-            room_id=subscription.room_id, author=self._user, body=frame.body, nonce=frame.nonce
+            room_id=subscription.room_id,
+            author=self._user,
+            body=frame.body,
+            nonce=frame.nonce,
+            reply_to=frame.reply_to,
         )
         stored.add_done_callback(lambda done: self._sent(subscription, frame.nonce, room_ref, done))
 
@@ -371,6 +380,8 @@ class LiveSession:
                 self.connection.push(OutFrame(message_frame(payload, stored.nonce)))
         elif isinstance(error, RateLimited):
             self._refuse(FrameError("rate_limited", error.detail, nonce, room_ref))
+        elif isinstance(error, InvalidReply):
+            self._refuse(FrameError("invalid_reply", error.detail, nonce, room_ref))
         elif isinstance(error, HubbubError) and error.status_code == 403:
             if self.connection.subscriptions.get(subscription.room_id) is subscription:
                 self._hub.end(subscription, REMOVED)
@@ -380,6 +391,24 @@ class LiveSession:
             logger.error("storing a message failed", exc_info=error)
             self._refuse(
                 FrameError("unavailable", "the message could not be stored; send it again", nonce, room_ref)
+            )
+
+    async def _mark_read(self, subscription: Subscription, seq: int) -> None:
+        """What `PUT .../read` does. When the cursor moves, every connection of the user hears;
+        when it does not, this one alone is told where it stands."""
+        try:
+            state, moved = await reading.mark_read(
+                db=self._context.db, room_id=subscription.room_id, user_id=self._user.id, seq=seq
+            )
+        except HubbubError:  # no longer a member: the end of the subscription is on its way
+            return
+        if moved:
+            await self._context.events.read_moved(
+                state.room_id, self._user.id, state.read_seq, state.unread, state.mentions
+            )
+        else:
+            self.connection.push(
+                OutFrame(read_frame(state.room_id, state.read_seq, state.unread, state.mentions))
             )
 
     async def _swap_token(self, token: str) -> None:

@@ -42,6 +42,9 @@ class Membership(Base):
     )
     role: Mapped[str] = mapped_column(String(16), default=Role.member)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The highest seq the member has read: never moves back, and moves to their own message
+    # when they send one, so no message of theirs is ever above it (unread counts rely on it).
+    read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 

@@ -9,6 +9,7 @@ from typing import Protocol
 from sqlalchemy import ScalarSelect, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from api.auth.models import User
 from api.auth.schemas import UserSummary
@@ -83,11 +84,13 @@ async def get_room_access(session: AsyncSession, *, room_id: str | int, user: Vi
     return access
 
 
-def _member_count() -> ScalarSelect[int]:
-    return select(func.count()).where(Membership.room_id == Room.id).scalar_subquery()
+def member_count() -> ScalarSelect[int]:
+    # An alias of its own: a query that also joins memberships must not correlate with it.
+    counted = aliased(Membership)
+    return select(func.count()).select_from(counted).where(counted.room_id == Room.id).scalar_subquery()
 
 
-def _public(room: Room, member_count: int) -> RoomPublic:
+def public(room: Room, member_count: int) -> RoomPublic:
     return RoomPublic(
         id=room.id,
         name=room.name,
@@ -101,29 +104,29 @@ def _public(room: Room, member_count: int) -> RoomPublic:
 
 
 async def room_public(session: AsyncSession, room_id: int) -> RoomPublic:
-    row = (await session.execute(select(Room, _member_count()).where(Room.id == room_id))).first()
+    row = (await session.execute(select(Room, member_count()).where(Room.id == room_id))).first()
     if row is None:
         raise NotFound(ROOM_NOT_FOUND)
-    return _public(*row)
+    return public(*row)
 
 
 async def rooms_public(session: AsyncSession, room_ids: Iterable[int]) -> dict[int, RoomPublic]:
-    rows = await session.execute(select(Room, _member_count()).where(Room.id.in_(set(room_ids))))
-    return {room.id: _public(room, count) for room, count in rows.all()}
+    rows = await session.execute(select(Room, member_count()).where(Room.id.in_(set(room_ids))))
+    return {room.id: public(room, count) for room, count in rows.all()}
 
 
 async def list_rooms(
     session: AsyncSession, *, user: User | None, q: str | None, limit: int, offset: int
 ) -> list[RoomPublic]:
     """Newest first. With a user: public rooms and that user's private ones; without: all."""
-    query = select(Room, _member_count())
+    query = select(Room, member_count())
     if user is not None:
         is_member = exists().where(Membership.room_id == Room.id, Membership.user_id == user.id)
         query = query.where(~Room.is_private | is_member)
     if q:
         query = query.where(Room.name_key.contains(q.lower(), autoescape=True))
     query = query.order_by(Room.created_at.desc(), Room.id.desc()).limit(limit).offset(offset)
-    return [_public(room, count) for room, count in (await session.execute(query)).all()]
+    return [public(room, count) for room, count in (await session.execute(query)).all()]
 
 
 async def create_room(*, db: Database, owner: User, data: RoomCreate) -> RoomPublic:
@@ -141,10 +144,12 @@ async def create_room(*, db: Database, owner: User, data: RoomCreate) -> RoomPub
         async with db.writing() as session:
             session.add(room)
             await session.flush()
-            session.add(Membership(room_id=room.id, user_id=owner.id, role=Role.owner, joined_at=now))
+            session.add(
+                Membership(room_id=room.id, user_id=owner.id, role=Role.owner, joined_at=now, read_seq=0)
+            )
     except IntegrityError as exc:
         raise Conflict("A room with that name already exists") from exc
-    return _public(room, member_count=1)
+    return public(room, member_count=1)
 
 
 async def update_room(
@@ -197,7 +202,11 @@ async def join_room(*, db: Database, access: RoomAccess) -> tuple[MembershipPubl
         if await _is_banned(session, access.room.id, access.user.id):
             raise Forbidden("You are banned from this room")
         membership = Membership(
-            room_id=access.room.id, user_id=access.user.id, role=Role.member, joined_at=utcnow()
+            room_id=access.room.id,
+            user_id=access.user.id,
+            role=Role.member,
+            joined_at=utcnow(),
+            read_seq=await _last_seq(session, access.room.id),
         )
         session.add(membership)
         await session.flush()
@@ -222,7 +231,13 @@ async def invite(
             raise Forbidden("That user is banned from this room")
         if await session.get(Membership, (access.room.id, target.id)) is not None:
             raise Conflict("That user is already a member")
-        membership = Membership(room_id=access.room.id, user_id=target.id, role=data.role, joined_at=utcnow())
+        membership = Membership(
+            room_id=access.room.id,
+            user_id=target.id,
+            role=data.role,
+            joined_at=utcnow(),
+            read_seq=await _last_seq(session, access.room.id),
+        )
         session.add(membership)
         await session.flush()
         await session.refresh(membership, ["user"])
@@ -353,6 +368,11 @@ async def _lock(session: AsyncSession, access: RoomAccess) -> RoomAccess:
         raise NotFound(ROOM_NOT_FOUND)
     membership = await session.get(Membership, (access.room.id, access.user.id))
     return replace(access, role=Role(membership.role) if membership else None)
+
+
+async def _last_seq(session: AsyncSession, room_id: int) -> int:
+    """Where a new membership's read cursor starts: everything before it counts as read."""
+    return await session.scalar(select(Room.last_seq).where(Room.id == room_id)) or 0
 
 
 async def _is_banned(session: AsyncSession, room_id: int, user_id: int) -> bool:

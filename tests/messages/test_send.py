@@ -52,7 +52,11 @@ async def test_a_send_is_stored_and_returned_with_201(
         "created_at",
         "edited_at",
         "deleted",
+        "reply_to",
+        "mentions",
+        "reactions",
     }
+    assert (message["reply_to"], message["mentions"], message["reactions"]) == (None, [], [])
     assert message["room_id"] == room["id"]
     assert message["seq"] == 1
     assert message["author"] == ada.summary
