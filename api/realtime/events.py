@@ -52,7 +52,7 @@ class RoomEvents:
         await self._hub.publish(Envelope(Kind.FRAME, room_id, user_frame("typing", user), user_id=user.id))
 
     async def member_changed(self, room_id: int, user: UserSummary, role: str, *, event: str) -> None:
-        """`event`: `added` (joined or invited) or `updated` (a new role)."""
+        """`event`: `added` (joined or invited) or `updated` (a new role); see also `member_renamed`."""
         await self._hub.publish(Envelope(Kind.FRAME, room_id, membership_frame(event, room_id, user, role)))
 
     async def member_removed(self, room_id: int, user: UserSummary, reason: CloseReason) -> None:
@@ -67,3 +67,15 @@ class RoomEvents:
 
     async def account_disabled(self, user_id: int) -> None:
         await self._hub.publish(Envelope(Kind.CLOSE_ACCOUNT, user_id=user_id, close=ACCOUNT_DISABLED.reason))
+
+    async def member_renamed(self, user: UserSummary, roles: Sequence[tuple[int, str]]) -> None:
+        """A new display name: each room of the user hears it (a `membership` frame with
+        event `renamed`), so open pages can show the new name without a reload."""
+        if not roles:
+            return
+        await self._hub.publish(
+            *(
+                Envelope(Kind.FRAME, room_id, membership_frame("renamed", room_id, user, role))
+                for room_id, role in roles
+            )
+        )
