@@ -14,6 +14,7 @@ const ENDED = {
   expired: 'Your session has ended. Please log in again.',
   disabled: 'This account has been deactivated. Ask an administrator to reactivate it.',
   elsewhere: 'You logged out in another tab.',
+  everywhere: 'You logged out on every device.',
   logout: '',
 };
 
