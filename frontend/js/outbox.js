@@ -50,6 +50,11 @@ export class Outbox {
     });
   }
 
+  /** Forget every unsent message (logging out on purpose: nothing stays behind). */
+  clear() {
+    this.#write({});
+  }
+
   remove(roomId, nonce) {
     this.#change(roomId, (entries) => entries.filter((entry) => entry.nonce !== nonce));
   }

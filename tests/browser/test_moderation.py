@@ -108,6 +108,7 @@ async def test_room_settings_bans_and_deleting_follow_the_permissions(
     await expect(adam_page.get_by_role("button", name="Room settings")).to_be_focused()
     await expect(adam_page.locator("#room-title")).to_have_text("lobby-2")
     await expect(adam_page.locator(".room-description")).to_have_text("Say hi, then say more")
+    await expect(adam_page.locator(".room-link.active")).to_have_text("Room lobby-2")
 
     rita_row = adam_page.locator('.member[data-username="rita"]')
     await rita_row.get_by_label("Manage Rita Rowdy").click()

@@ -100,7 +100,7 @@ function profileForm(me, onUser) {
 
 function passwordForm() {
   const current = field({ label: 'Current password', type: 'password', autocomplete: 'current-password', maxlength: 128 });
-  const next = field({ label: 'New password', type: 'password', autocomplete: 'new-password', maxlength: 128, hint: 'At least 8 characters. Your other devices will have to log in again.' });
+  const next = field({ label: 'New password', type: 'password', autocomplete: 'new-password', maxlength: 128, hint: 'At least 8 characters.' });
   const again = field({ label: 'New password, again', type: 'password', autocomplete: 'new-password', maxlength: 128 });
   const message = h('p', { class: 'form-message', role: 'status' });
   const submit = h('button', { type: 'submit', class: 'button primary' }, 'Change password');
@@ -109,11 +109,11 @@ function passwordForm() {
     'form',
     { class: 'settings-section', novalidate: true, 'aria-labelledby': headingId },
     h('h3', { class: 'section-title', id: headingId }, 'Password'),
+    h('p', { class: 'section-text' }, 'Changing it logs out your other devices.'),
     // A hidden username lets password managers file the new password under the right account.
     h('input', { type: 'text', autocomplete: 'username', value: session.user.username, hidden: true, tabindex: '-1', 'aria-hidden': 'true', readonly: true }),
     current.wrap,
-    next.wrap,
-    again.wrap,
+    h('div', { class: 'field-pair' }, next.wrap, again.wrap),
     h('div', { class: 'section-actions' }, message, submit),
   );
   form.addEventListener('submit', async (event) => {

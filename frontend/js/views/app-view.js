@@ -132,10 +132,18 @@ export class AppView {
       onDeleted: (room) => this.#deleted(room),
     });
     this.welcome = null;
+    this.shell.classList.remove('no-room');
     this.current = { session: roomSession, view };
     this.members.setRoom(roomSession);
     const renderMembers = () => this.members.render();
     roomSession.addEventListener('members', renderMembers);
+    roomSession.addEventListener('room', () => {
+      // Renamed or made private here: the sidebar follows without asking the server.
+      const index = this.rooms.findIndex((room) => String(room.id) === String(roomSession.room.id));
+      if (index < 0 || !roomSession.room.name) return;
+      this.rooms[index] = { ...this.rooms[index], ...roomSession.room };
+      this.sidebar.setRooms(this.rooms);
+    });
     roomSession.addEventListener('access', (event) => {
       renderMembers();
       if (['removed', 'banned', 'gone'].includes(event.detail.status)) this.refreshRooms();
@@ -161,6 +169,7 @@ export class AppView {
   #showWelcome() {
     this.#closeRoom();
     this.sidebar.setActive(null);
+    this.shell.classList.add('no-room');
     document.title = 'Hubbub';
     this.welcome = h('div', { class: 'room-state' });
     replace(
@@ -182,6 +191,11 @@ export class AppView {
 
   #renderWelcome() {
     if (!this.welcome) return;
+    // Drawn again only when something it shows changed, so a refresh every 20 s does not
+    // take the keyboard focus away from a link.
+    const signature = JSON.stringify([this.roomsLoaded, displayName(this.me), this.rooms.map((r) => [r.id, r.name, r.is_private])]);
+    if (this.welcome.dataset.signature === signature) return;
+    this.welcome.dataset.signature = signature;
     const focused = this.welcome.contains(document.activeElement) ? document.activeElement.id : null;
     const create = h('button', { type: 'button', class: `button${this.rooms.length ? '' : ' primary'}`, id: 'welcome-create', onclick: () => this.#createRoom() }, icon('plus', { size: 16 }), 'Create a room');
     let card;
