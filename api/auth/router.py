@@ -6,9 +6,18 @@ from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import service
-from api.auth.schemas import RefreshRequest, SignupRequest, TokenPair, UserPublic
-from api.deps import ContextDep, CurrentUser
+from api.auth.schemas import (
+    PasswordChange,
+    ProfileUpdate,
+    RefreshRequest,
+    SignupRequest,
+    TokenPair,
+    UserPublic,
+    UserSummary,
+)
+from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import Conflict, Forbidden, NotAuthenticated, RateLimited, error_responses
+from api.rooms import service as rooms_service
 
 router = APIRouter(tags=["auth"])
 
@@ -79,3 +88,43 @@ async def logout(data: RefreshRequest, context: ContextDep) -> None:
 )
 async def me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user)
+
+
+@router.patch(
+    "/api/users/me",
+    response_model=UserPublic,
+    summary="Change the current user's display name",
+    description="Rooms show the new name from then on, also on pages that are open now.",
+    responses=error_responses(NotAuthenticated),
+)
+async def update_me(
+    data: ProfileUpdate, user: CurrentUser, session: SessionDep, context: ContextDep
+) -> UserPublic:
+    unchanged = data.display_name == user.display_name
+    updated = await service.update_profile(db=context.db, user_id=user.id, display_name=data.display_name)
+    if not unchanged:
+        roles = await rooms_service.roles_of(session, user_id=updated.id)
+        await context.events.member_renamed(UserSummary.model_validate(updated), roles)
+    return UserPublic.model_validate(updated)
+
+
+@router.put(
+    "/api/users/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change the current user's password",
+    description=(
+        "Needs the current password. Every refresh token of the user is revoked, so other "
+        "devices must log in again. Wrong current passwords count as failed logins of the "
+        "username: after repeated failures, 429 with `Retry-After`."
+    ),
+    responses=error_responses(NotAuthenticated, Forbidden, RateLimited),
+)
+async def change_password(data: PasswordChange, user: CurrentUser, context: ContextDep) -> None:
+    await service.change_password(
+        db=context.db,
+        hasher=context.hasher,
+        throttle=context.throttle,
+        user=user,
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )

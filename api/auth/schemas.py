@@ -48,3 +48,16 @@ class UserSummary(BaseModel):
 class UserPublic(UserSummary):
     is_admin: bool
     created_at: datetime
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"display_name": "Ada Lovelace"}]})
+
+    display_name: DisplayName = Field(description="1–64 characters on one line; shown beside messages")
+
+
+class PasswordChange(BaseModel):
+    # The current password is only compared, so any string the login form could take
+    # is allowed; a wrong one is a 403, not a 422.
+    current_password: str = Field(min_length=1, max_length=4096)
+    new_password: Password = Field(description="8–128 characters")

@@ -196,3 +196,40 @@ def _issue_pair(session: AsyncSession, settings: Settings, user_id: int, *, fami
         refresh_token=refresh_token,
         expires_in=int(settings.access_token_lifetime.total_seconds()),
     )
+
+
+async def update_profile(*, db: Database, user_id: int, display_name: str) -> User:
+    async with db.writing() as session:
+        user = await session.get(User, user_id)
+        if user is None:  # deleted between authentication and now
+            raise NotAuthenticated("Invalid token")
+        user.display_name = display_name
+    return user
+
+
+async def change_password(
+    *,
+    db: Database,
+    hasher: PasswordHasher,
+    throttle: LoginThrottle,
+    user: User,
+    current_password: str,
+    new_password: str,
+) -> None:
+    """Replace the password and revoke every refresh token of the user. Wrong current
+    passwords count as failed logins of the username, so guessing here is throttled too."""
+    key = throttle_key(user.username)
+    failures = await throttle.check(key)
+    too_long = len(current_password) > MAX_PASSWORD_LENGTH
+    matches, _ = await hasher.verify(
+        current_password[:MAX_PASSWORD_LENGTH], None if too_long else user.password_hash
+    )
+    if not matches:
+        await throttle.record_failure(key)
+        raise Forbidden("The current password is not correct")
+    if failures:
+        await throttle.clear(key)
+    password_hash = await hasher.hash(new_password)
+    async with db.writing() as session:
+        await session.execute(update(User).where(User.id == user.id).values(password_hash=password_hash))
+        await revoke_user_tokens(session, user.id)

@@ -120,6 +120,18 @@ class RoomEvents:
             ),
         )
 
+    async def member_renamed(self, user: UserSummary, roles: Sequence[tuple[int, str]]) -> None:
+        """A new display name: each room of the user hears it (a `membership` frame with
+        event `renamed`), so open pages can show the new name without a reload."""
+        if not roles:
+            return
+        await self._hub.publish(
+            *(
+                Envelope(Kind.FRAME, room_id, membership_frame("renamed", room_id, user, role))
+                for room_id, role in roles
+            )
+        )
+
     # --- accounts ------------------------------------------------------------
 
     async def account_disabled(self, user_id: int) -> None:

@@ -407,3 +407,11 @@ def _check_may_act_on(access: RoomAccess, target_role: Role, new_role: Role | No
         return
     if target_role == Role.owner or new_role == Role.owner:
         raise Forbidden("A room admin cannot act on an owner")
+
+
+async def roles_of(session: AsyncSession, *, user_id: int) -> list[tuple[int, Role]]:
+    """Every room `user_id` belongs to, with their role in it."""
+    rows = await session.execute(
+        select(Membership.room_id, Membership.role).where(Membership.user_id == user_id)
+    )
+    return [(room_id, Role(role)) for room_id, role in rows.all()]

@@ -7,11 +7,15 @@ const room = (roomId) => `/api/rooms/${id(roomId)}`;
 
 export const api = {
   me: () => session.authed('GET', '/api/users/me'),
+  updateMe: ({ displayName }) => session.authed('PATCH', '/api/users/me', { json: { display_name: displayName } }),
 
   listRooms: () => session.authed('GET', '/api/rooms?limit=500'),
   getRoom: (roomId) => session.authed('GET', room(roomId)),
   createRoom: ({ name, description, isPrivate }) =>
     session.authed('POST', '/api/rooms', { json: { name, description, is_private: isPrivate } }),
+  /** `changes`: any of {name, description, is_private}. */
+  updateRoom: (roomId, changes) => session.authed('PATCH', room(roomId), { json: changes }),
+  deleteRoom: (roomId) => session.authed('DELETE', room(roomId)),
   joinRoom: (roomId) => session.authed('POST', `${room(roomId)}/join`),
   leaveRoom: (roomId) => session.authed('POST', `${room(roomId)}/leave`),
 
@@ -21,6 +25,10 @@ export const api = {
   setRole: (roomId, userId, role) =>
     session.authed('PATCH', `${room(roomId)}/members/${id(userId)}`, { json: { role } }),
   removeMember: (roomId, userId) => session.authed('DELETE', `${room(roomId)}/members/${id(userId)}`),
+
+  bans: (roomId) => session.authed('GET', `${room(roomId)}/bans`),
+  ban: (roomId, userId) => session.authed('POST', `${room(roomId)}/bans`, { json: { user_id: userId } }),
+  unban: (roomId, userId) => session.authed('DELETE', `${room(roomId)}/bans/${id(userId)}`),
 
   /** {messages, has_more}; `before` pages back, `after` forward, neither gives the newest. */
   messages: (roomId, { before, after, limit = 50 } = {}) => {

@@ -10,6 +10,8 @@ const FIELD_NAMES = {
   description: 'Description',
   body: 'Message',
   role: 'Role',
+  current_password: 'Current password',
+  new_password: 'New password',
 };
 
 /** Friendlier wording for the validation messages pydantic produces. */
@@ -30,7 +32,8 @@ export function describeField(field, message) {
 }
 
 /**
- * action: login, signup, createRoom, join, leave, invite, role, kick, send, edit, delete, load, members
+ * action: login, signup, createRoom, updateRoom, deleteRoom, join, leave, invite, role, kick, ban,
+ * unban, send, edit, delete, load, members, profile, password, logoutAll
  */
 export function describeError(error, action = 'load') {
   if (!error || typeof error.status !== 'number') return 'Something went wrong. Please try again.';
@@ -46,6 +49,7 @@ export function describeError(error, action = 'load') {
   if (status === 429) {
     const wait = error.retryAfter ? formatWait(error.retryAfter) : 'a little while';
     if (action === 'login') return `Too many failed attempts for this username. Try again in ${wait}.`;
+    if (action === 'password') return `Too many wrong passwords. Try again in ${wait}.`;
     return `You're going too fast. Try again in ${wait}.`;
   }
   switch (action) {
@@ -57,14 +61,34 @@ export function describeError(error, action = 'load') {
       if (status === 409) return 'That username is already taken. Pick another one.';
       break;
     case 'createRoom':
+    case 'updateRoom':
       if (status === 409) return 'A room with that name already exists. Pick another name.';
+      if (status === 403) return "You can't change this room's settings.";
+      break;
+    case 'deleteRoom':
+      if (status === 403) return 'Only an owner can delete this room.';
+      if (status === 404) return 'This room is already gone.';
+      break;
+    case 'ban':
+      if (status === 403 && /owner/i.test(detail)) return "A room admin can't ban an owner.";
+      if (status === 403) return "You can't ban people from this room.";
+      if (status === 404) return 'That person no longer exists.';
+      break;
+    case 'unban':
+      if (status === 404) return 'That ban was already lifted.';
+      break;
+    case 'password':
+      if (status === 403) return "That isn't your current password.";
+      break;
+    case 'logoutAll':
+      if (status === 404 || status === 405) return "This server can't log out other devices yet.";
       break;
     case 'join':
       if (status === 403) return "You've been banned from this room.";
       if (status === 404) return 'This room no longer exists, or it is private.';
       break;
     case 'leave':
-      if (status === 409) return "You're the room's last owner. Make someone else an owner first, or delete the room.";
+      if (status === 409) return "You're the room's last owner. Make someone else an owner first, or delete the room in its settings.";
       break;
     case 'invite':
       if (status === 404 && /user/i.test(detail)) return 'Nobody has that username.';

@@ -2,6 +2,7 @@
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
 const dayYearFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 
@@ -15,6 +16,10 @@ export function formatTime(date) {
 
 export function formatFull(date) {
   return fullFormat.format(parseTime(date));
+}
+
+export function formatDateTime(date) {
+  return dateTimeFormat.format(parseTime(date));
 }
 
 /** The local calendar day of a date, as a sortable key. */
@@ -36,11 +41,18 @@ export function displayName(user) {
   return (user?.display_name || user?.username || 'Someone').trim() || user?.username || 'Someone';
 }
 
+// What can start an initial: a letter, a digit or a pictograph, never punctuation or markup.
+const INITIAL = /[\p{L}\p{N}\p{Extended_Pictographic}]/u;
+
 export function initials(name) {
-  const words = String(name).trim().split(/\s+/).filter(Boolean);
-  const first = [...(words[0] ?? '?')][0] ?? '?';
-  const second = words.length > 1 ? [...words[words.length - 1]][0] : '';
-  return (first + (second ?? '')).toUpperCase();
+  const firsts = String(name)
+    .trim()
+    .split(/\s+/)
+    .map((word) => INITIAL.exec(word)?.[0])
+    .filter(Boolean);
+  if (!firsts.length) return '?';
+  const second = firsts.length > 1 ? firsts[firsts.length - 1] : '';
+  return (firsts[0] + second).toUpperCase();
 }
 
 /** A stable hue for a user id, so a person keeps their colour everywhere. */

@@ -2,6 +2,7 @@
 
 import { api } from './api.js';
 import { h, replace } from './dom.js';
+import { Outbox } from './outbox.js';
 import { session } from './session.js';
 import { renderAuth } from './views/auth-view.js';
 import { AppView } from './views/app-view.js';
@@ -14,6 +15,7 @@ const ENDED = {
   expired: 'Your session has ended. Please log in again.',
   disabled: 'This account has been deactivated. Ask an administrator to reactivate it.',
   elsewhere: 'You logged out in another tab.',
+  everywhere: 'You logged out on every device.',
   logout: '',
 };
 
@@ -32,7 +34,12 @@ function showApp() {
   app.start();
 }
 
-session.addEventListener('ended', (event) => showAuth(ENDED[event.detail.reason] ?? ''));
+session.addEventListener('ended', (event) => {
+  // Unsent messages wait for a session that merely expired (the same person logs in
+  // again); logging out on purpose leaves nothing behind on a shared computer.
+  if (app && event.detail.reason !== 'expired') new Outbox(app.me.id).clear();
+  showAuth(ENDED[event.detail.reason] ?? '');
+});
 
 async function boot() {
   if (!session.restore()) {

@@ -2,7 +2,10 @@
 // is typing, and the actions a person can take in it.
 //
 // Events: timeline ({reason}), connection ({state, retryAt, code, reason}),
-// members, typing, access ({status}), older ({loading}), problem ({message}).
+// members, typing, access ({status}), older ({loading}), problem ({message}), room.
+//
+// What it sends goes through the socket; unsent messages are also kept in the outbox,
+// so they survive a reload and go out, once each, when the room is open and connected.
 
 import { api } from './api.js';
 import { describeError } from './errors.js';
@@ -27,10 +30,12 @@ const SEND_ERRORS = {
 };
 
 export class RoomSession extends EventTarget {
-  constructor(room, me) {
+  /** outbox: where unsent messages are kept (an Outbox, or null to keep them in memory only). */
+  constructor(room, me, { outbox = null } = {}) {
     super();
     this.room = room; // {id, name?, ...}: filled in by refreshRoom()
     this.me = me;
+    this.outbox = outbox;
     this.timeline = new Timeline(me.id);
     this.members = [];
     this.membersLoaded = false;
@@ -45,6 +50,7 @@ export class RoomSession extends EventTarget {
     this.closed = false;
     this.#onToken = (event) => this.socket?.swapToken(event.detail.token);
     this.timeline.addEventListener('change', (event) => this.#emit('timeline', event.detail));
+    this.timeline.addEventListener('settled', (event) => this.outbox?.remove(this.room.id, event.detail.nonce));
   }
 
   #onToken;
@@ -54,10 +60,12 @@ export class RoomSession extends EventTarget {
   #quietUsers = new Set();
   #quietUntil = 0;
   #membersTimer = null;
+  #askedSince = null; // the seq the current socket was opened with: its history is a replay
 
   start() {
     session.addEventListener('token', this.#onToken);
     this.#resendTimer = setInterval(() => this.#resendStale(), 2000);
+    if (this.outbox) this.timeline.restorePending(this.outbox.list(this.room.id));
     this.#openSocket();
     this.refreshRoom();
     this.refreshMembers();
@@ -82,6 +90,33 @@ export class RoomSession extends EventTarget {
     return this.role === 'owner' || this.role === 'admin';
   }
 
+  get connected() {
+    return this.connection.state === State.CONNECTED;
+  }
+
+  /** Who is online is only known while connected; otherwise the page must not guess. */
+  get presenceKnown() {
+    return this.connected;
+  }
+
+  // What the SPEC lets each person do: owners, room admins and site admins change the
+  // room; owners and site admins delete it; owners and room admins manage bans.
+  get canEditRoom() {
+    return this.isManager || Boolean(this.me.is_admin);
+  }
+
+  get canDeleteRoom() {
+    return this.role === 'owner' || Boolean(this.me.is_admin);
+  }
+
+  get canModerate() {
+    return this.isManager;
+  }
+
+  get canDeleteMessages() {
+    return this.isManager || Boolean(this.me.is_admin);
+  }
+
   retryNow() {
     this.socket?.retryNow();
   }
@@ -90,11 +125,17 @@ export class RoomSession extends EventTarget {
 
   async refreshRoom() {
     try {
-      this.room = await api.getRoom(this.room.id);
-      this.#emit('room');
+      this.applyRoom(await api.getRoom(this.room.id));
     } catch (error) {
       if (error.status === 404) this.#setAccess('gone');
     }
+  }
+
+  /** A fresher copy of the room (from the room list, or a change of our own). */
+  applyRoom(room) {
+    const before = this.room;
+    this.room = { ...before, ...room };
+    if (['name', 'description', 'is_private'].some((field) => before[field] !== room[field])) this.#emit('room');
   }
 
   async refreshMembers() {
@@ -113,10 +154,17 @@ export class RoomSession extends EventTarget {
       this.#emit('members');
     } catch (error) {
       if (this.closed) return;
+      // The socket and this request race to say we are not in the room; whichever lands
+      // first decides the card, and a refusal is never also an error (a 403 or 404 here
+      // only repeats what the socket says).
       const settled = this.access !== 'unknown' && this.access !== 'member';
-      if (error.status === 403 && !settled) this.#setAccess('not-member');
-      else if (error.status === 404) this.#setAccess('gone');
-      else if (error.name !== 'SessionEnded') this.#problem(describeError(error, 'members'));
+      if (error.status === 403) {
+        if (!settled) this.#setAccess('not-member');
+      } else if (error.status === 404) {
+        this.#setAccess('gone');
+      } else if (error.name !== 'SessionEnded') {
+        this.#problem(describeError(error, 'members'));
+      }
     }
   }
 
@@ -140,6 +188,7 @@ export class RoomSession extends EventTarget {
 
   send(body) {
     const item = this.timeline.addPending(body);
+    this.outbox?.put(this.room.id, item);
     this.#transmit(item);
   }
 
@@ -147,6 +196,7 @@ export class RoomSession extends EventTarget {
     const item = this.timeline.unfail(nonce);
     if (!item) return;
     item.attempts = 0;
+    this.outbox?.put(this.room.id, item);
     this.#transmit(item);
   }
 
@@ -200,6 +250,40 @@ export class RoomSession extends EventTarget {
     await this.refreshMembers();
   }
 
+  // --- the room itself, and bans --------------------------------------------
+
+  /** `changes`: any of {name, description, is_private}. */
+  async update(changes) {
+    this.applyRoom(await api.updateRoom(this.room.id, changes));
+  }
+
+  async deleteRoom() {
+    await api.deleteRoom(this.room.id);
+  }
+
+  bans() {
+    return api.bans(this.room.id);
+  }
+
+  async ban(userId) {
+    await api.ban(this.room.id, userId);
+    await this.refreshMembers();
+  }
+
+  unban(userId) {
+    return api.unban(this.room.id, userId);
+  }
+
+  /** My new display name: shown at once, and a new connection so the server sends it too. */
+  setMe(me) {
+    this.me = me;
+    this.timeline.renameAuthor(me);
+    if (this.online.has(me.id)) this.online.set(me.id, me);
+    this.members = this.members.map((m) => (m.user.id === me.id ? { ...m, user: { ...m.user, ...me } } : m));
+    this.#emit('members');
+    if (this.socket && this.access === 'member') this.#openSocket();
+  }
+
   // --- the socket ---------------------------------------------------------
 
   #openSocket() {
@@ -208,7 +292,10 @@ export class RoomSession extends EventTarget {
       roomId: this.room.id,
       getToken: () => session.accessToken,
       refreshToken: () => session.refresh(),
-      getSince: () => this.lastSeq,
+      getSince: () => {
+        this.#askedSince = this.lastSeq;
+        return this.#askedSince;
+      },
     });
     socket.addEventListener('frame', (event) => this.#onFrame(event.detail));
     socket.addEventListener('state', (event) => this.#onState(event.detail));
@@ -276,7 +363,8 @@ export class RoomSession extends EventTarget {
 
   #onHistory(frame) {
     this.historyLastSeq = frame.last_seq;
-    if (!frame.reconnected || frame.truncated || this.timeline.size === 0) {
+    const replay = this.#askedSince !== null && this.#askedSince !== undefined;
+    if (!replay || frame.truncated || this.timeline.size === 0) {
       // First look at the room, or more was missed than one replay holds: start over
       // from the newest messages; older ones page in over HTTP.
       const first = frame.messages[0];
@@ -334,6 +422,7 @@ export class RoomSession extends EventTarget {
       return;
     }
     this.timeline.fail(frame.nonce, SEND_ERRORS[frame.code] ?? `Not sent: ${frame.detail || frame.code}.`);
+    this.outbox?.put(this.room.id, item);
   }
 
   #transmit(item) {
@@ -405,6 +494,9 @@ export class RoomSession extends EventTarget {
   }
 
   #onMembership(frame) {
+    if (frame.event === 'renamed') {
+      this.#onRenamed(frame.user);
+    }
     const name = frame.user.id === this.me.id ? 'You' : displayName(frame.user);
     const role = ROLE_LABELS[frame.role]?.toLowerCase();
     if (frame.event === 'added') this.timeline.notice(`${name} ${name === 'You' ? 'are' : 'is'} now a member`);
@@ -414,6 +506,14 @@ export class RoomSession extends EventTarget {
     }
     clearTimeout(this.#membersTimer);
     this.#membersTimer = setTimeout(() => this.refreshMembers(), 250);
+  }
+
+  /** Someone's new display name: on their messages, in presence and in who is typing. */
+  #onRenamed(user) {
+    this.timeline.renameAuthor(user);
+    if (this.online.has(user.id)) this.online.set(user.id, { ...this.online.get(user.id), ...user });
+    const typing = this.typing.get(user.id);
+    if (typing) typing.user = { ...typing.user, ...user };
   }
 
   // --- plumbing -----------------------------------------------------------

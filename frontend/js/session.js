@@ -13,7 +13,7 @@ export class SessionEnded extends Error {
   constructor(reason) {
     super(`session ended: ${reason}`);
     this.name = 'SessionEnded';
-    this.reason = reason; // logout | expired | disabled | elsewhere
+    this.reason = reason; // logout | expired | disabled | elsewhere | everywhere
   }
 }
 
@@ -90,6 +90,30 @@ class Session extends EventTarget {
     if (refreshToken) {
       await request('POST', '/api/auth/logout', { json: { refresh_token: refreshToken } }).catch(() => {});
     }
+  }
+
+  /**
+   * Change the password. The server revokes every refresh token of the user, this one's
+   * too, so log in again with the new password; without that, this page would be signed
+   * out when its access token expires.
+   */
+  async changePassword(currentPassword, newPassword) {
+    await this.authed('PUT', '/api/users/me/password', {
+      json: { current_password: currentPassword, new_password: newPassword },
+    });
+    const username = this.#user?.username;
+    if (!username || !this.#tokens) return;
+    try {
+      this.#adopt(await request('POST', '/api/auth/login', { form: { username, password: newPassword } }));
+    } catch {
+      /* this page keeps its access token until it expires, then asks to log in */
+    }
+  }
+
+  /** End every login of this user (SPEC: POST /api/auth/logout-all), then this one here. */
+  async logoutEverywhere() {
+    await this.authed('POST', '/api/auth/logout-all');
+    this.end('everywhere');
   }
 
   setUser(user) {

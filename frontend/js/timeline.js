@@ -2,7 +2,8 @@
 // message arriving twice, live and in a replay, is kept once), my pending sends by
 // nonce, and local notices. No DOM here.
 //
-// Event `change` (detail: {reason: reset | append | prepend | update}).
+// Events: `change` (detail: {reason: reset | append | prepend | update}), and `settled`
+// (detail: {nonce}) when a pending send is stored by the server or discarded.
 
 const NONCE_BYTES = 16;
 
@@ -108,6 +109,28 @@ export class Timeline extends EventTarget {
     return item;
   }
 
+  /** Unsent messages kept from an earlier page (the outbox): pending again, not yet sent. */
+  restorePending(entries) {
+    let added = 0;
+    for (const entry of entries) {
+      if (this.findPending(entry.nonce)) continue;
+      const createdAt = new Date(entry.createdAt);
+      this.pending.push({
+        nonce: entry.nonce,
+        body: entry.body,
+        createdAt: Number.isNaN(createdAt.getTime()) ? new Date() : createdAt,
+        transmitted: false,
+        sentAt: 0,
+        failed: Boolean(entry.failed),
+        error: entry.error || '',
+        retryAt: 0,
+        attempts: 0,
+      });
+      added += 1;
+    }
+    if (added) this.#changed('append');
+  }
+
   findPending(nonce) {
     return this.pending.find((item) => item.nonce === nonce);
   }
@@ -115,6 +138,7 @@ export class Timeline extends EventTarget {
   /** The server stored my message: it replaces the pending one. */
   confirm(nonce, message) {
     this.pending = this.pending.filter((item) => item.nonce !== nonce);
+    this.#settled(nonce);
     this.upsert([message]);
   }
 
@@ -137,7 +161,19 @@ export class Timeline extends EventTarget {
 
   discard(nonce) {
     this.pending = this.pending.filter((item) => item.nonce !== nonce);
+    this.#settled(nonce);
     this.#changed('update');
+  }
+
+  /** Someone's new display name, on the messages already shown. */
+  renameAuthor(user) {
+    let changed = false;
+    for (const [seq, message] of this.#bySeq) {
+      if (message.author?.id !== user.id || message.author.display_name === user.display_name) continue;
+      this.#bySeq.set(seq, { ...message, author: { ...message.author, display_name: user.display_name } });
+      changed = true;
+    }
+    if (changed) this.#changed('update');
   }
 
   /** A local line such as "Ada joined", placed after the newest message. */
@@ -175,13 +211,17 @@ export class Timeline extends EventTarget {
     for (const message of messages) {
       if (message.author?.id !== this.meId) continue;
       const index = this.pending.findIndex((item) => item.transmitted && item.body === message.body);
-      if (index >= 0) this.pending.splice(index, 1);
+      if (index >= 0) this.#settled(this.pending.splice(index, 1)[0].nonce);
     }
   }
 
   #seqs() {
     if (!this.#sorted) this.#sorted = [...this.#bySeq.keys()].sort((a, b) => a - b);
     return this.#sorted;
+  }
+
+  #settled(nonce) {
+    this.dispatchEvent(new CustomEvent('settled', { detail: { nonce } }));
   }
 
   #changed(reason) {

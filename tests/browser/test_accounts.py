@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
 from api.config import Settings
-from tests.browser.support import BROWSER_TESTS, PASSWORD, RestartableServer, expect_connected, log_in, person
+from tests.browser.support import (
+    BROWSER_TESTS,
+    DESKTOP,
+    PASSWORD,
+    RestartableServer,
+    expect_connected,
+    log_in,
+    message,
+    person,
+    send,
+)
 from tests.conftest import make_settings
 
 pytestmark = BROWSER_TESTS
@@ -96,3 +107,116 @@ async def test_log_out_and_deactivation(browser: Browser, server: RestartableSer
     await login.get_by_role("button", name="Log in").click()
     await expect(login.get_by_role("alert")).to_have_text(notice)
     await context.close()
+
+
+async def test_the_account_dialog_changes_the_name_and_the_password(
+    browser: Browser, server: RestartableServer
+) -> None:
+    url = server.http_url
+    ada = await person(url, "ada", "Ada")
+    bob = await person(url, "bob", "Bob")
+    room = await ada.create_room("salon")
+    await bob.join(room)
+    await ada.say(room, "hello from before")
+    path = f"/#/rooms/{room['id']}"
+    ada_context = await browser.new_context(viewport=DESKTOP)
+    bob_context = await browser.new_context(viewport=DESKTOP)
+    page = await ada_context.new_page()
+    bob_page = await bob_context.new_page()
+    await log_in(page, url, "ada", path=path)
+    await log_in(bob_page, url, "bob", path=path)
+    await expect_connected(page)
+    await expect_connected(bob_page)
+
+    # A new display name shows at once here, live on Bob's page, and on what she sends next.
+    await page.get_by_role("button", name="Your account").click()
+    account = page.get_by_role("dialog", name="Your account")
+    name = account.get_by_label("Display name")
+    await expect(name).to_be_focused()
+    await name.fill("   ")
+    await account.get_by_role("button", name="Save name").click()
+    await expect(account.get_by_text("Enter the name people should see.")).to_be_visible()
+    await name.fill("Ada Lovelace")
+    await name.press("Enter")
+    await expect(account.get_by_text("Saved. Rooms show your new name.")).to_be_visible()
+    await expect(page.locator(".sidebar .me-name")).to_have_text("Ada Lovelace")
+    await expect(page.locator("#messages .msg-author").first).to_have_text("Ada Lovelace")
+    await expect(bob_page.locator("#messages .msg-author").first).to_have_text("Ada Lovelace")
+    await expect(bob_page.locator('.member[data-username="ada"] .member-name')).to_have_text("Ada Lovelace")
+
+    # The password: a wrong current one is refused, a right one revokes the other logins,
+    # and this page logs in again with the new password by itself.
+    current = account.get_by_label("Current password")
+    await current.fill("not my password")
+    await account.get_by_label("New password", exact=True).fill("a brand new secret")
+    await account.get_by_label("New password, again").fill("a brand new secret")
+    await account.get_by_role("button", name="Change password").click()
+    await expect(account.get_by_text("That isn't your current password.")).to_be_visible()
+    await expect(current).to_be_focused()
+    await current.fill(PASSWORD)
+    await account.get_by_role("button", name="Change password").click()
+    await expect(
+        account.get_by_text("Password changed. Your other devices have been logged out.")
+    ).to_be_visible()
+    async with httpx.AsyncClient(base_url=url) as http:
+        spent = await http.post("/api/auth/refresh", json={"refresh_token": ada.refresh_token})
+        assert spent.status_code == 401
+    # The page's own new refresh token works (its refresh logic spends it here).
+    await page.evaluate("import('/js/session.js').then(({ session }) => session.refresh())")
+    await page.keyboard.press("Escape")
+    await expect(account).to_have_count(0)
+    await expect(page.get_by_role("button", name="Your account")).to_be_focused()
+    await send(page, "signed in still")
+    confirmed = message(bob_page, "signed in still")
+    await expect(confirmed).to_be_visible()
+    await expect(confirmed.locator(".msg-author")).to_have_text("Ada Lovelace")
+
+    # Wrong current passwords count as failed logins: the throttle (2 here) stops guessing.
+    await page.get_by_role("button", name="Your account").click()
+    for _ in range(2):
+        await account.get_by_label("Current password").fill("a guess")
+        await account.get_by_label("New password", exact=True).fill("another new secret")
+        await account.get_by_label("New password, again").fill("another new secret")
+        await account.get_by_role("button", name="Change password").click()
+        await expect(account.get_by_text("That isn't your current password.")).to_be_visible()
+    await account.get_by_role("button", name="Change password").click()
+    await expect(account.get_by_text("Too many wrong passwords. Try again in 15 minutes.")).to_be_visible()
+    await ada_context.close()
+    await bob_context.close()
+
+
+@pytest.mark.skip(reason="needs logout-all (accounts branch)")
+async def test_log_out_everywhere(browser: Browser, server: RestartableServer) -> None:
+    url = server.http_url
+    ada = await person(url, "ada", "Ada")
+    room = await ada.create_room("salon")
+    context = await browser.new_context()
+    other_context = await browser.new_context()
+    page = await context.new_page()
+    other = await other_context.new_page()
+    await log_in(page, url, "ada", path=f"/#/rooms/{room['id']}")
+    await log_in(other, url, "ada", path=f"/#/rooms/{room['id']}")
+    await expect_connected(page)
+    await expect_connected(other)
+
+    await page.get_by_role("button", name="Your account").click()
+    await (
+        page.get_by_role("dialog", name="Your account")
+        .get_by_role("button", name="Log out everywhere")
+        .click()
+    )
+    await (
+        page.get_by_role("dialog", name="Log out on every device?")
+        .get_by_role("button", name="Log out everywhere")
+        .click()
+    )
+    await expect(page.get_by_role("status").filter(has_text="every device")).to_have_text(
+        "You logged out on every device."
+    )
+    # The other device's socket closes (4401 token_revoked) and its refresh fails.
+    await expect(other.get_by_role("heading", name="Welcome back")).to_be_visible()
+    async with httpx.AsyncClient(base_url=url) as http:
+        refreshed = await http.post("/api/auth/refresh", json={"refresh_token": ada.refresh_token})
+        assert refreshed.status_code == 401
+    await context.close()
+    await other_context.close()

@@ -153,3 +153,33 @@ async def test_hostile_text_is_shown_as_text_and_runs_nothing(
     assert await page.evaluate("window.__pwned") is None
     assert dialogs == []
     await context.close()
+
+
+async def test_text_follows_its_own_direction_and_initials_skip_markup(
+    browser: Browser, server: RestartableServer
+) -> None:
+    url = server.http_url
+    noa = await person(url, "noa", "נועה כהן")
+    ari = await person(url, "ari", "Ari <script>")
+    room = await noa.create_room("salon")
+    await ari.join(room)
+    await noa.say(room, "שלום לכולם, מה נשמע?")
+    await ari.say(room, "Hello, all")
+
+    context = await browser.new_context()
+    page = await context.new_page()
+    await log_in(page, url, "ari", path=f"/#/rooms/{room['id']}")
+    await expect_connected(page)
+    direction = "el => getComputedStyle(el).direction"
+    hebrew = message(page, "שלום לכולם, מה נשמע?").locator(".msg-body")
+    assert await hebrew.evaluate(direction) == "rtl"
+    assert await message(page, "Hello, all").locator(".msg-body").evaluate(direction) == "ltr"
+    composer = page.locator("#composer textarea")
+    await composer.fill("مرحبا بالجميع")
+    assert await composer.evaluate(direction) == "rtl"
+    await composer.fill("and back")
+    assert await composer.evaluate(direction) == "ltr"
+
+    await expect(page.locator('.member[data-username="ari"] .avatar')).to_have_text("AS")
+    await expect(page.locator('.member[data-username="noa"] .avatar')).to_have_text("נכ")
+    await context.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.support import BROWSER_TESTS, RestartableServer, expect_connected, log_in, person
+from tests.browser.support import BROWSER_TESTS, DESKTOP, RestartableServer, expect_connected, log_in, person
 
 pytestmark = BROWSER_TESTS
 
@@ -60,3 +60,89 @@ async def test_roles_kicks_and_leaving(browser: Browser, server: RestartableServ
     await expect(olga.locator('.member[data-username="mike"]')).to_have_count(0)
     await olga_context.close()
     await mike_context.close()
+
+
+async def test_room_settings_bans_and_deleting_follow_the_permissions(
+    browser: Browser, server: RestartableServer
+) -> None:
+    url = server.http_url
+    olga = await person(url, "olga", "Olga Owner")
+    adam = await person(url, "adam", "Adam Admin")
+    mike = await person(url, "mike", "Mike Member")
+    rita = await person(url, "rita", "Rita Rowdy")
+    room = await olga.create_room("lobby", description="Say hi")
+    for someone in (adam, mike, rita):
+        await someone.join(room)
+    await olga.call("PATCH", f"/api/rooms/{room['id']}/members/{adam.id}", json={"role": "admin"})
+    path = f"/#/rooms/{room['id']}"
+
+    # A member is shown no control they may not use.
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await log_in(page, url, "mike", path=path)
+    await expect_connected(page)
+    await expect(page.locator('.member[data-username="olga"]')).to_be_visible()
+    await expect(page.get_by_role("button", name="Room settings")).to_have_count(0)
+    await expect(page.locator(".member-manage")).to_have_count(0)
+    await context.close()
+
+    # A room admin changes the room and bans, but is not offered deleting it.
+    adam_context = await browser.new_context(viewport=DESKTOP)
+    adam_page = await adam_context.new_page()
+    await log_in(adam_page, url, "adam", path=path)
+    await expect_connected(adam_page)
+    await adam_page.get_by_role("button", name="Room settings").click()
+    settings = adam_page.get_by_role("dialog", name="Room settings")
+    await expect(settings.get_by_role("heading", name="Banned people")).to_be_visible()
+    await expect(settings.get_by_text("Nobody is banned.")).to_be_visible()
+    await expect(settings.get_by_role("button", name="Delete room…")).to_have_count(0)
+    await settings.get_by_label("Name").fill("")
+    await settings.get_by_role("button", name="Save changes").click()
+    await expect(settings.get_by_text("Give the room a name.")).to_be_visible()
+    await settings.get_by_label("Name").fill("lobby-2")
+    await settings.get_by_label("Description").fill("Say hi, then say more")
+    await settings.get_by_role("button", name="Save changes").click()
+    await expect(settings.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    await adam_page.keyboard.press("Escape")
+    await expect(settings).to_have_count(0)
+    await expect(adam_page.get_by_role("button", name="Room settings")).to_be_focused()
+    await expect(adam_page.locator("#room-title")).to_have_text("lobby-2")
+    await expect(adam_page.locator(".room-description")).to_have_text("Say hi, then say more")
+    await expect(adam_page.locator(".room-link.active")).to_have_text("Room lobby-2")
+
+    rita_row = adam_page.locator('.member[data-username="rita"]')
+    await rita_row.get_by_label("Manage Rita Rowdy").click()
+    await rita_row.get_by_role("button", name="Ban from room").click()
+    await adam_page.get_by_role("dialog", name="Ban Rita Rowdy?").get_by_role("button", name="Ban").click()
+    await expect(rita_row).to_have_count(0)
+    await expect(adam_page.locator('.member[data-username="olga"] .member-manage')).to_have_count(0)
+
+    # The owner sees the ban, with who banned and when, and lifts it.
+    olga_context = await browser.new_context(viewport=DESKTOP)
+    olga_page = await olga_context.new_page()
+    await log_in(olga_page, url, "olga", path=path)
+    await expect_connected(olga_page)
+    await expect(olga_page.locator("#room-title")).to_have_text("lobby-2")
+    await olga_page.get_by_role("button", name="Room settings").click()
+    settings = olga_page.get_by_role("dialog", name="Room settings")
+    ban = settings.locator('.ban[data-username="rita"]')
+    await expect(ban).to_contain_text("Rita Rowdy")
+    await expect(ban).to_contain_text("Banned by Adam Admin on")
+    assert (await rita.call("GET", f"/api/rooms/{room['id']}"))["name"] == "lobby-2"
+    await ban.get_by_role("button", name="Lift the ban on Rita Rowdy").click()
+    await expect(settings.get_by_text("Rita Rowdy is no longer banned and can join again.")).to_be_visible()
+    await expect(settings.get_by_text("Nobody is banned.")).to_be_visible()
+    await rita.join(room)
+
+    # Deleting needs the room's name typed; everyone else then sees it gone.
+    await settings.get_by_role("button", name="Delete room…").click()
+    confirm = olga_page.get_by_role("dialog", name="Delete #lobby-2?")
+    await expect(confirm.get_by_role("button", name="Delete room")).to_be_disabled()
+    await confirm.get_by_label("Type lobby-2 to confirm").fill("lobby-2")
+    await confirm.get_by_role("button", name="Delete room").click()
+    await expect(olga_page.locator(".toast", has_text="Deleted #lobby-2.")).to_be_visible()
+    await expect(olga_page.get_by_role("heading", name="No rooms yet")).to_be_visible()
+    await expect(olga_page.get_by_role("dialog")).to_have_count(0)
+    await expect(adam_page.get_by_role("heading", name="lobby-2 is gone")).to_be_visible()
+    await olga_context.close()
+    await adam_context.close()

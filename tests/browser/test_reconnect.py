@@ -3,12 +3,20 @@ missing nothing and showing nothing twice."""
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, Page, expect
+import contextlib
+import json
+import re
+
+from playwright.async_api import Browser, Page, WebSocketRoute, expect
+from playwright.async_api import Error as PlaywrightError
+from websockets.asyncio.client import connect
 
 from tests.browser.support import (
     BROWSER_TESTS,
+    DESKTOP,
     RestartableServer,
     confirmed_bodies,
+    eventually,
     expect_connected,
     log_in,
     message,
@@ -85,4 +93,83 @@ async def test_restart_and_network_loss_miss_nothing_and_show_nothing_twice(
             "after everything",
         ],
     )
+    await context.close()
+
+
+async def test_unsent_messages_survive_reloads_and_arrive_once(
+    browser: Browser, server: RestartableServer
+) -> None:
+    url = server.http_url
+    dave = await person(url, "dave", "Dave Grohl")
+    erin = await person(url, "erin", "Erin Brockovich")
+    room = await dave.create_room("ops")
+    await erin.join(room)
+    path = f"/#/rooms/{room['id']}"
+
+    async def stored(body: str) -> int:
+        page_of_messages = await dave.call("GET", f"/api/rooms/{room['id']}/messages?limit=200")
+        return sum(m["body"] == body for m in page_of_messages["messages"])
+
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await log_in(page, url, "dave", path=path)
+    await expect_connected(page)
+    pending = page.locator('#messages .msg[data-state="pending"]')
+    erin_url = f"ws://127.0.0.1:{server.port}/ws/rooms/{room['id']}?token={erin.token}"
+    async with connect(erin_url) as erin_socket:
+        assert json.loads(await erin_socket.recv())["type"] == "history"
+        await expect(page.locator('.member.online[data-username="erin"]')).to_be_visible()
+
+        # Offline, the page says what it knows: presence is unknown, messages wait, and
+        # the composer still takes them.
+        await context.set_offline(True)
+        await expect(page.locator("#connection")).to_have_attribute("data-connection-state", "offline")
+        await expect(page.locator("#presence-unknown")).to_be_visible()
+        await expect(page.locator(".member.online")).to_have_count(0)
+        await send(page, "written offline")
+        await expect(pending.locator(".msg-status")).to_have_text("Waiting for connection")
+        await expect(page.locator("#composer textarea")).to_be_editable()
+
+        # A reload while offline fails; the message is kept, and goes out, once, as soon
+        # as the page is back and connected.
+        with contextlib.suppress(PlaywrightError):
+            await page.reload()
+        await context.set_offline(False)
+        await page.goto(url + path)
+        await expect_connected(page)
+        await expect(message(page, "written offline")).to_have_count(1)
+        await expect(pending).to_have_count(0)
+        await expect(page.locator('.member.online[data-username="erin"]')).to_be_visible()
+    assert await stored("written offline") == 1
+
+    # The server stores a message but its answer never reaches the page (the link drops
+    # first). After a reload the page sends it again, with its nonce: stored once.
+    lose_answers = True
+
+    def route(ws: WebSocketRoute) -> None:
+        upstream = ws.connect_to_server()
+
+        def from_server(frame: str | bytes) -> None:
+            data = json.loads(frame)
+            mine = data.get("type") == "message" and data["message"]["author"]["id"] == dave.id
+            if not (lose_answers and mine):
+                ws.send(frame)
+
+        upstream.on_message(from_server)
+        ws.on_message(upstream.send)
+
+    await page.route_web_socket(re.compile(r"/ws/rooms/"), route)
+    await page.reload()
+    await expect_connected(page)
+    await send(page, "stored, answer lost")
+    await eventually(lambda: stored("stored, answer lost"), lambda count: count == 1, timeout=10)
+    await expect(pending.locator(".msg-status")).to_have_text("Sending…")
+    lose_answers = False
+    await page.reload()
+    await expect_connected(page)
+    await expect(message(page, "stored, answer lost")).to_have_count(1)
+    await expect(pending).to_have_count(0)
+    assert await page.evaluate(f"localStorage.getItem('hubbub.outbox.{dave.id}')") is None
+    assert await stored("stored, answer lost") == 1
+    assert await confirmed_bodies(page) == ["written offline", "stored, answer lost"]
     await context.close()

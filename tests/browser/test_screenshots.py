@@ -1,4 +1,5 @@
-"""Screenshots of the room view for a person to look at: desktop and phone, light and dark.
+"""Screenshots for a person to look at: desktop and phone, light and dark — the room, its
+settings, the account dialog, the welcome, and the page while offline.
 
 Written to test-output/screenshots/ (not committed).
 """
@@ -12,11 +13,14 @@ from websockets.asyncio.client import connect
 
 from tests.browser.support import (
     BROWSER_TESTS,
+    DESKTOP,
+    PHONE,
     RestartableServer,
     expect_connected,
     log_in,
     message,
     person,
+    send,
     unlabelled_controls,
 )
 from tests.servers import ROOT
@@ -24,8 +28,6 @@ from tests.servers import ROOT
 pytestmark = BROWSER_TESTS
 
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 
 async def test_screenshots_of_the_room_view(browser: Browser, server: RestartableServer) -> None:
@@ -39,9 +41,11 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
     )
     await ada.create_room("general")
     await ada.create_room("launch-plans", private=True)
-    await grace.create_room("infra")
-    for someone in (grace, linus, margaret):
+    await grace.create_room("infra", description="Servers, deploys and the pager")
+    troll = await person(url, "troll", "Under the Bridge")
+    for someone in (grace, linus, margaret, troll):
         await someone.join(room)
+    await ada.call("POST", f"/api/rooms/{room['id']}/bans", json={"user_id": troll.id})
     await ada.say(room, "Morning all! I pushed the new sidebar styles — have a look when you get a minute.")
     await grace.say(
         room,
@@ -92,13 +96,108 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
         await expect(page.locator("#members")).to_be_in_viewport()
         await settle(page)
         await page.screenshot(path=SCREENSHOTS / "members-phone-dark.png")
+        grace_row = page.locator('.member[data-username="grace"]')
+        await grace_row.get_by_label("Manage Grace Hopper").click()
+        await expect(grace_row.get_by_role("button", name="Ban from room")).to_be_visible()
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "member-menu-phone-dark.png")
+        await grace_row.get_by_label("Manage Grace Hopper").click()
         await page.keyboard.press("Escape")
         await page.emulate_media(color_scheme="light")
-        await page.get_by_role("button", name="Rooms").click()
+        await page.get_by_role("button", name="Rooms", exact=True).click()
         await expect(page.locator("#sidebar")).to_be_in_viewport()
         await settle(page)
         await page.screenshot(path=SCREENSHOTS / "rooms-phone-light.png")
+        await page.keyboard.press("Escape")
+
+        # The room's settings, as its owner sees them (with a ban), and deleting it.
+        for scheme, viewport, name in (
+            ("light", DESKTOP, "settings-desktop-light"),
+            ("dark", DESKTOP, "settings-desktop-dark"),
+            ("light", PHONE, "settings-phone-light"),
+        ):
+            await dialog_shot(
+                page, name, scheme, viewport, "Room settings", expect_text="Banned by Ada Lovelace"
+            )
+        await page.get_by_role("button", name="Room settings").click()
+        await (
+            page.get_by_role("dialog", name="Room settings")
+            .get_by_role("button", name="Delete room…")
+            .click()
+        )
+        confirm = page.get_by_role("dialog", name="Delete #design-team?")
+        await confirm.get_by_label("Type design-team to confirm").fill("design")
+        await page.emulate_media(color_scheme="dark")
+        await settle(page)
+        assert await unlabelled_controls(page) == []
+        await page.screenshot(path=SCREENSHOTS / "delete-phone-dark.png")
+        await page.keyboard.press("Escape")
+        await page.keyboard.press("Escape")
+
+        # The account dialog.
+        await dialog_shot(page, "account-desktop-dark", "dark", DESKTOP, "Your account")
+        await dialog_shot(page, "account-phone-light", "light", PHONE, "Your account")
+
+        # Offline: pending messages wait, presence is unknown, the composer still works.
+        await page.emulate_media(color_scheme="light")
+        await page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+        await context.set_offline(True)
+        await expect(page.locator("#connection")).to_have_attribute("data-connection-state", "offline")
+        await send(page, "Written on the train, sent when we're back")
+        await expect(page.locator(".msg-status.waiting")).to_have_text("Waiting for connection")
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "offline-desktop-light.png")
+        await page.emulate_media(color_scheme="dark")
+        await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        await page.locator("#members-toggle").click()
+        await expect(page.locator("#presence-unknown")).to_be_in_viewport()
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "offline-members-phone-dark.png")
+        await page.keyboard.press("Escape")
+        await context.set_offline(False)
+        await expect_connected(page)
     await context.close()
+
+    # Someone arriving without a room of their own: the welcome, and browsing rooms.
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await log_in(page, url, "linus")
+    await expect(page.get_by_role("heading", name="Welcome, Linus")).to_be_visible()
+    assert await unlabelled_controls(page) == []
+    await settle(page)
+    await page.screenshot(path=SCREENSHOTS / "welcome-desktop-light.png")
+    await page.emulate_media(color_scheme="dark")
+    await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    await settle(page)
+    await page.screenshot(path=SCREENSHOTS / "welcome-phone-dark.png")
+    await page.emulate_media(color_scheme="light")
+    await page.get_by_role("button", name="Browse rooms").click()
+    await expect(page.get_by_role("dialog", name="Browse rooms").get_by_role("link")).to_have_count(3)
+    assert await unlabelled_controls(page) == []
+    await settle(page)
+    await page.screenshot(path=SCREENSHOTS / "browse-phone-light.png")
+    await context.close()
+
+
+async def dialog_shot(
+    page: Page, name: str, scheme: str, viewport: dict[str, int], title: str, expect_text: str = ""
+) -> None:
+    """Open the dialog `title` (by its button), check its labels, photograph it, close it."""
+    await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    await page.set_viewport_size(viewport)  # type: ignore[arg-type]
+    button = "Room settings" if title == "Room settings" else "Your account"
+    if viewport == PHONE and button == "Your account":
+        await page.get_by_role("button", name="Rooms", exact=True).click()
+    await page.get_by_role("button", name=button).click()
+    dialog = page.get_by_role("dialog", name=title)
+    if expect_text:
+        await expect(dialog.get_by_text(expect_text)).to_be_visible()
+    assert await unlabelled_controls(page) == []
+    await settle(page)
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
+    await page.keyboard.press("Escape")  # the phone's drawer, if open
 
 
 async def settle(page: Page) -> None:

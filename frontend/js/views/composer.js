@@ -21,6 +21,7 @@ export class Composer {
       rows: 1,
       placeholder: 'Message',
       autocomplete: 'off',
+      dir: 'auto', // follows the text: right to left for Hebrew or Arabic
       'aria-describedby': `${id}-hint ${id}-count`,
     });
     this.count = h('span', { class: 'composer-count', id: `${id}-count`, 'aria-live': 'polite' });

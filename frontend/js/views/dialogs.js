@@ -1,10 +1,11 @@
-// Modal dialogs: confirming something, and creating a room. Native <dialog> keeps
-// focus inside and closes on Escape.
+// Modal dialogs: confirming something, creating a room, browsing rooms. Native
+// <dialog> keeps focus inside and closes on Escape.
 
-import { h, uniqueId } from '../dom.js';
+import { h, replace, uniqueId } from '../dom.js';
 import { describeError, describeField } from '../errors.js';
+import { icon } from '../icons.js';
 
-function openDialog(dialog) {
+export function openDialog(dialog) {
   document.body.append(dialog);
   dialog.addEventListener('close', () => dialog.remove());
   dialog.addEventListener('click', (event) => {
@@ -13,19 +14,35 @@ function openDialog(dialog) {
   dialog.showModal();
 }
 
-/** Resolves true when confirmed. */
-export function confirmDialog({ title, message, confirmLabel = 'OK', danger = false }) {
+/**
+ * Resolves true when confirmed. With `requireText`, the person must type it first (for
+ * what cannot be undone, such as deleting a room).
+ */
+export function confirmDialog({ title, message, confirmLabel = 'OK', danger = false, requireText = null }) {
   return new Promise((resolve) => {
     const titleId = uniqueId('dialog-title');
+    const textId = uniqueId('dialog-text');
     const confirm = h('button', { type: 'submit', value: 'confirm', class: `button ${danger ? 'danger' : 'primary'}` }, confirmLabel);
+    let typed = null;
+    if (requireText !== null) {
+      const inputId = uniqueId('confirm-text');
+      const input = h('input', { id: inputId, autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', dir: 'auto' });
+      const matches = () => input.value.trim() === requireText;
+      input.addEventListener('input', () => {
+        confirm.disabled = !matches();
+      });
+      confirm.disabled = true;
+      typed = { input, field: h('div', { class: 'field' }, h('label', { for: inputId }, 'Type ', h('strong', { dir: 'auto' }, requireText), ' to confirm'), input) };
+    }
     const dialog = h(
       'dialog',
-      { class: 'dialog', 'aria-labelledby': titleId },
+      { class: 'dialog', 'aria-labelledby': titleId, 'aria-describedby': message ? textId : null },
       h(
         'form',
         { method: 'dialog' },
         h('h2', { id: titleId, class: 'dialog-title' }, title),
-        message ? h('p', { class: 'dialog-text' }, message) : null,
+        message ? h('p', { class: 'dialog-text', id: textId }, message) : null,
+        typed?.field,
         h(
           'div',
           { class: 'dialog-actions' },
@@ -36,7 +53,7 @@ export function confirmDialog({ title, message, confirmLabel = 'OK', danger = fa
     );
     dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'));
     openDialog(dialog);
-    confirm.focus();
+    (typed?.input ?? confirm).focus();
   });
 }
 
@@ -110,4 +127,68 @@ export function createRoomDialog({ create }) {
     openDialog(dialog);
     name.focus();
   });
+}
+
+/** The rooms one can see, to find one to open (and join) or to come back to. */
+export function browseRoomsDialog({ rooms, onOpen }) {
+  const titleId = uniqueId('dialog-title');
+  const filterId = uniqueId('browse-filter');
+  const filter = h('input', { id: filterId, type: 'search', autocomplete: 'off', spellcheck: 'false', placeholder: 'Filter by name' });
+  const list = h('ul', { class: 'browse-list', id: 'browse-list' });
+  const close = h('button', { type: 'button', class: 'button' }, 'Close');
+  const dialog = h(
+    'dialog',
+    { class: 'dialog browse-dialog', 'aria-labelledby': titleId },
+    h('h2', { id: titleId, class: 'dialog-title' }, 'Browse rooms'),
+    h('div', { class: 'field' }, h('label', { for: filterId, class: 'sr-only' }, 'Filter rooms by name'), filter),
+    list,
+    h('div', { class: 'dialog-actions' }, close),
+  );
+  const sorted = [...rooms].sort((a, b) => b.member_count - a.member_count || a.name.localeCompare(b.name));
+  const render = () => {
+    const query = filter.value.trim().toLowerCase();
+    const shown = sorted.filter((room) => room.name.toLowerCase().includes(query));
+    replace(
+      list,
+      shown.length
+        ? shown.map((room) =>
+            h(
+              'li',
+              {},
+              h(
+                'a',
+                {
+                  class: 'browse-room',
+                  href: `#/rooms/${encodeURIComponent(room.id)}`,
+                  onclick: () => {
+                    dialog.close();
+                    onOpen?.(room);
+                  },
+                },
+                icon(room.is_private ? 'lock' : 'hash', { size: 16 }),
+                h(
+                  'span',
+                  { class: 'browse-text' },
+                  h('span', { class: 'browse-name', dir: 'auto' }, room.name, room.is_private ? h('span', { class: 'sr-only' }, ' (private)') : null),
+                  room.description ? h('span', { class: 'browse-description', dir: 'auto' }, room.description) : null,
+                ),
+                h('span', { class: 'browse-count' }, `${room.member_count} ${room.member_count === 1 ? 'member' : 'members'}`),
+              ),
+            ),
+          )
+        : h('li', { class: 'muted pad' }, rooms.length ? 'No room matches.' : 'There are no rooms yet.'),
+    );
+  };
+  filter.addEventListener('input', render);
+  filter.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      list.querySelector('a')?.click();
+    }
+  });
+  close.addEventListener('click', () => dialog.close());
+  render();
+  openDialog(dialog);
+  filter.focus();
+  return dialog;
 }

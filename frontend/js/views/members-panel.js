@@ -1,5 +1,6 @@
-// The right column: who is in the room and who is online now; owners and room
-// admins invite by username, change roles and remove people here.
+// The right column: who is in the room and who is online now (unknown while this page
+// is not connected); owners and room admins invite by username, change roles, remove
+// and ban people here.
 
 import { h, replace, srOnly, uniqueId } from '../dom.js';
 import { describeError } from '../errors.js';
@@ -52,15 +53,29 @@ export class MembersPanel {
     const focused = this.body.contains(document.activeElement)
       ? document.activeElement.closest('[data-user-id]')?.dataset.userId
       : null;
-    const online = members.filter((m) => room.online.has(m.user.id));
-    const offline = members.filter((m) => !room.online.has(m.user.id));
     this.count.textContent = String(members.length);
-    this.count.setAttribute('aria-label', `${members.length} members, ${online.length} online`);
+    let sections;
+    if (room.presenceKnown) {
+      const online = members.filter((m) => room.online.has(m.user.id));
+      const offline = members.filter((m) => !room.online.has(m.user.id));
+      this.count.setAttribute('aria-label', `${members.length} members, ${online.length} online`);
+      sections = [
+        this.#section(`Online — ${online.length}`, online, true),
+        offline.length ? this.#section(`Offline — ${offline.length}`, offline, false) : null,
+      ];
+    } else {
+      // Disconnected, this page cannot know who is here: showing the last list as
+      // "online" would be a guess presented as a fact.
+      this.count.setAttribute('aria-label', `${members.length} members`);
+      sections = [
+        h('p', { class: 'presence-unknown-note', id: 'presence-unknown' }, icon('retry', { size: 14 }), "Who's online shows again once you're reconnected."),
+        this.#section(`Members — ${members.length}`, members, null),
+      ];
+    }
     replace(
       this.body,
       room.isManager ? this.inviteForm.el : null,
-      this.#section(`Online — ${online.length}`, online, true),
-      offline.length ? this.#section(`Offline — ${offline.length}`, offline, false) : null,
+      sections,
       h(
         'div',
         { class: 'members-foot' },
@@ -80,25 +95,27 @@ export class MembersPanel {
     );
   }
 
+  /** online: true, false, or null when it is not known. */
   #member(member, online) {
     const room = this.room;
     const me = member.user.id === room.me.id;
     const canManage = room.isManager && !me && (room.role === 'owner' || member.role !== 'owner');
+    const presence = online === null ? ' presence-unknown' : online ? ' online' : '';
     return h(
       'li',
-      { class: `member${online ? ' online' : ''}`, dataset: { userId: String(member.user.id), username: member.user.username } },
+      { class: `member${presence}`, dataset: { userId: String(member.user.id), username: member.user.username } },
       h('span', { class: 'member-avatar' }, avatar(member.user, { size: 'sm' }), h('span', { class: 'presence-dot', 'aria-hidden': 'true' })),
       h(
         'span',
         { class: 'member-text' },
-        h('span', { class: 'member-name' }, displayName(member.user), me ? h('span', { class: 'muted' }, ' (you)') : null),
+        h('span', { class: 'member-name' }, h('span', { dir: 'auto' }, displayName(member.user)), me ? h('span', { class: 'muted' }, ' (you)') : null),
         h(
           'span',
           { class: 'member-handle' },
           `@${member.user.username}`,
           member.role !== 'member' ? h('span', { class: `role-badge role-${member.role}` }, ROLE_LABELS[member.role]) : null,
         ),
-        srOnly(online ? ', online' : ', offline'),
+        online === null ? null : srOnly(online ? ', online' : ', offline'),
       ),
       canManage ? this.#manage(member) : null,
     );
@@ -132,7 +149,7 @@ export class MembersPanel {
       'button',
       {
         type: 'button',
-        class: 'button small danger',
+        class: 'button small',
         onclick: async () => {
           const ok = await confirmDialog({
             title: `Remove ${name}?`,
@@ -152,6 +169,30 @@ export class MembersPanel {
       },
       'Remove from room',
     );
+    const roomLabel = `${room.room.is_private ? '' : '#'}${room.room.name ?? 'this room'}`;
+    const ban = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button small danger',
+        onclick: async () => {
+          const ok = await confirmDialog({
+            title: `Ban ${name}?`,
+            message: `${name} will be removed from ${roomLabel} and can't join or be invited again until the ban is lifted in the room's settings.`,
+            confirmLabel: 'Ban',
+            danger: true,
+          });
+          if (!ok) return;
+          try {
+            await room.ban(member.user.id);
+            toast(`${name} is banned from ${roomLabel}.`, { kind: 'info', timeout: 4000 });
+          } catch (error) {
+            status.textContent = describeError(error, 'ban');
+          }
+        },
+      },
+      'Ban from room',
+    );
     return h(
       'details',
       { class: 'member-manage' },
@@ -162,6 +203,7 @@ export class MembersPanel {
         h('label', { for: selectId }, 'Role'),
         select,
         kick,
+        ban,
         status,
       ),
     );

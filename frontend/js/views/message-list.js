@@ -42,9 +42,8 @@ function timeEl(date, className) {
 }
 
 export class MessageList {
-  constructor({ room, me, onEdit, onDelete, onRetry, onDiscard, onLoadOlder, canDelete, onEditDone }) {
-    this.room = room;
-    this.me = me;
+  constructor({ room, onEdit, onDelete, onRetry, onDiscard, onLoadOlder, canDelete, onEditDone }) {
+    this.room = room; // its `me` can change (a new display name), so it is read each time
     this.onEdit = onEdit;
     this.onDelete = onDelete;
     this.onRetry = onRetry;
@@ -175,7 +174,7 @@ export class MessageList {
 
   #authorOf(entry) {
     if (entry.kind === 'message') return entry.message.author.id;
-    if (entry.kind === 'pending') return this.me.id;
+    if (entry.kind === 'pending') return this.room.me.id;
     return null;
   }
 
@@ -203,7 +202,8 @@ export class MessageList {
     }
     if (entry.kind === 'pending') {
       const p = entry.pending;
-      return this.#cached(entry.key, `${p.failed}|${p.error}`, () => this.#pendingNode(p), keep);
+      const sig = [p.failed, p.error, this.room.connected, displayName(this.room.me)].join('|');
+      return this.#cached(entry.key, sig, () => this.#pendingNode(p), keep);
     }
     const m = entry.message;
     const editing = this.editing === m.seq;
@@ -231,7 +231,7 @@ export class MessageList {
       h(
         'div',
         { class: 'msg-content' },
-        h('div', { class: 'msg-meta' }, h('span', { class: 'msg-author' }, displayName(author)), timeEl(date, 'msg-time')),
+        h('div', { class: 'msg-meta' }, h('span', { class: 'msg-author', dir: 'auto' }, displayName(author)), timeEl(date, 'msg-time')),
         body,
         status,
       ),
@@ -240,15 +240,16 @@ export class MessageList {
   }
 
   #messageNode(m) {
-    const mine = m.author.id === this.me.id;
+    const mine = m.author.id === this.room.me.id;
     const editing = this.editing === m.seq;
     let body;
     if (m.deleted) body = h('div', { class: 'msg-body' }, h('em', { class: 'msg-deleted' }, 'This message was deleted.'));
     else if (editing) body = this.#editForm(m);
     else {
+      // dir=auto: Hebrew or Arabic reads right to left, whatever the page's direction.
       body = h(
         'div',
-        { class: 'msg-body' },
+        { class: 'msg-body', dir: 'auto' },
         h('span', { class: 'msg-text' }, renderBody(m.body)),
         m.edited_at ? h('span', { class: 'msg-edited', title: `Edited ${formatFull(m.edited_at)}` }, ' (edited)') : null,
       );
@@ -287,14 +288,16 @@ export class MessageList {
           h('button', { type: 'button', class: 'link-button', onclick: () => this.onRetry(p.nonce) }, 'Retry'),
           h('button', { type: 'button', class: 'link-button', onclick: () => this.onDiscard(p.nonce) }, 'Discard'),
         )
-      : h('div', { class: 'msg-status' }, h('span', { class: 'sending' }, 'Sending…'));
+      : this.room.connected
+        ? h('div', { class: 'msg-status' }, h('span', { class: 'sending' }, 'Sending…'))
+        : h('div', { class: 'msg-status waiting' }, h('span', { class: 'waiting-text' }, 'Waiting for connection'));
     return this.#shell({
-      author: this.me,
+      author: this.room.me,
       date: p.createdAt,
       mine: true,
       classes: `pending${p.failed ? ' failed' : ''}`,
       dataset: { nonce: p.nonce, state: p.failed ? 'failed' : 'pending' },
-      body: h('div', { class: 'msg-body' }, h('span', { class: 'msg-text' }, renderBody(p.body))),
+      body: h('div', { class: 'msg-body', dir: 'auto' }, h('span', { class: 'msg-text' }, renderBody(p.body))),
       status,
       actions: null,
     });
@@ -302,7 +305,7 @@ export class MessageList {
 
   #editForm(m) {
     const id = uniqueId('edit');
-    const input = h('textarea', { id, class: 'edit-input', rows: 1, maxlength: 4000 * 2 });
+    const input = h('textarea', { id, class: 'edit-input', rows: 1, maxlength: 4000 * 2, dir: 'auto' });
     input.value = m.body;
     const error = h('p', { class: 'field-error', role: 'alert' });
     const save = h('button', { type: 'submit', class: 'button primary small' }, 'Save');

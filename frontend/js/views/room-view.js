@@ -9,6 +9,7 @@ import { State } from '../socket.js';
 import { Composer } from './composer.js';
 import { confirmDialog } from './dialogs.js';
 import { MessageList } from './message-list.js';
+import { roomSettingsDialog } from './room-settings.js';
 import { toast } from './toasts.js';
 
 const STATE_LABELS = {
@@ -20,14 +21,15 @@ const STATE_LABELS = {
 };
 
 export class RoomView {
-  constructor({ session: room, onToggleMembers, onShowRooms, onLeft, onRead }) {
+  constructor({ session: room, onToggleMembers, onShowRooms, onLeft, onRead, onDeleted }) {
     this.room = room;
     this.onLeft = onLeft;
+    this.onDeleted = onDeleted;
     this.onRead = onRead;
     this.countdown = null;
 
     this.title = h('h1', { class: 'room-title' });
-    this.description = h('p', { class: 'room-description' });
+    this.description = h('p', { class: 'room-description', dir: 'auto' });
     this.stateDot = h('span', { class: 'state-dot', 'aria-hidden': 'true' });
     this.stateText = h('span', { class: 'state-text' }, 'Connecting…');
     this.retryButton = h('button', { type: 'button', class: 'link-button', hidden: true, onclick: () => room.retryNow() }, 'Retry now');
@@ -44,24 +46,29 @@ export class RoomView {
       icon('users'),
       h('span', { class: 'members-count' }),
     );
+    this.settingsButton = h(
+      'button',
+      { type: 'button', class: 'icon-button', id: 'room-settings-button', 'aria-label': 'Room settings', title: 'Room settings', 'aria-haspopup': 'dialog', hidden: true, onclick: () => this.openSettings() },
+      icon('settings'),
+    );
     this.header = h(
       'header',
       { class: 'room-header' },
       h('button', { type: 'button', class: 'icon-button only-narrow', id: 'rooms-toggle', 'aria-controls': 'sidebar', 'aria-label': 'Rooms', onclick: onShowRooms }, icon('menu')),
       h('div', { class: 'room-heading' }, this.title, this.description),
       this.connection,
+      this.settingsButton,
       this.membersButton,
     );
 
     this.list = new MessageList({
       room,
-      me: room.me,
       onEdit: (seq, body) => this.#edit(seq, body),
       onDelete: (seq) => this.#delete(seq),
       onRetry: (nonce) => room.retrySend(nonce),
       onDiscard: (nonce) => room.discardSend(nonce),
       onLoadOlder: () => room.loadOlder(),
-      canDelete: () => room.isManager,
+      canDelete: () => room.canDeleteMessages,
       onEditDone: () => this.composer.focus(),
     });
     this.typing = h('div', { class: 'typing', id: 'typing', 'aria-live': 'polite' });
@@ -81,11 +88,23 @@ export class RoomView {
       this.#renderDocumentTitle();
     });
     room.addEventListener('older', () => this.list.render('prepend'));
-    room.addEventListener('connection', () => this.#renderConnection());
+    room.addEventListener('connection', () => {
+      this.#renderConnection();
+      this.list.render('update'); // pending messages say whether they can go out now
+    });
     room.addEventListener('typing', () => this.#renderTyping());
-    room.addEventListener('members', () => this.#renderCount());
-    room.addEventListener('access', () => this.#renderAccess());
-    room.addEventListener('room', () => this.#renderTitle());
+    room.addEventListener('members', () => {
+      this.#renderCount();
+      this.#renderSettingsButton();
+    });
+    room.addEventListener('access', () => {
+      this.#renderAccess();
+      this.#renderSettingsButton();
+    });
+    room.addEventListener('room', () => {
+      this.#renderTitle();
+      this.list.render('update'); // the intro at the top names the room
+    });
     room.addEventListener('problem', (event) => toast(event.detail.message));
     this.onVisible = () => {
       this.hiddenAtSeq = document.visibilityState === 'hidden' ? room.lastSeq : null;
@@ -98,6 +117,14 @@ export class RoomView {
     this.#renderTitle();
     this.#renderAccess();
     this.#renderConnection();
+    this.#renderSettingsButton();
+  }
+
+  openSettings() {
+    const dialog = roomSettingsDialog({ room: this.room, onDeleted: (room) => this.onDeleted?.(room) });
+    dialog.addEventListener('close', () => {
+      if (this.settingsButton.isConnected && !this.settingsButton.hidden) this.settingsButton.focus();
+    });
   }
 
   destroy() {
@@ -117,7 +144,7 @@ export class RoomView {
   #renderTitle() {
     const { room } = this.room;
     const name = room.name ?? '';
-    replace(this.title, icon(room.is_private ? 'lock' : 'hash', { size: 18 }), h('span', { class: 'room-name' }, name));
+    replace(this.title, icon(room.is_private ? 'lock' : 'hash', { size: 18 }), h('span', { class: 'room-name', dir: 'auto' }, name));
     this.description.textContent = room.description ?? '';
     this.description.hidden = !room.description;
     const label = `${room.is_private ? '' : '#'}${name}`;
@@ -134,6 +161,12 @@ export class RoomView {
     const newest = this.room.lastSeq;
     const unseen = this.hiddenAtSeq !== null && newest !== null ? newest - (this.hiddenAtSeq ?? 0) : 0;
     document.title = unseen > 0 ? `(${unseen}) ${label}` : label;
+  }
+
+  #renderSettingsButton() {
+    const { access } = this.room;
+    const present = access === 'member' || access === 'not-member' || access === 'unknown';
+    this.settingsButton.hidden = !(present && this.room.canEditRoom);
   }
 
   #renderCount() {

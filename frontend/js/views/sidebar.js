@@ -1,4 +1,4 @@
-// The left column: the rooms I can see, a filter, creating a room, and me.
+// The left column: the rooms I can see, a filter, creating a room, and me (my account).
 
 import { h, replace, srOnly } from '../dom.js';
 import { displayName } from '../format.js';
@@ -6,7 +6,7 @@ import { icon } from '../icons.js';
 import { avatar } from './avatar.js';
 
 export class Sidebar {
-  constructor({ me, onCreateRoom, onLogout, onNavigate }) {
+  constructor({ me, onCreateRoom, onLogout, onNavigate, onAccount }) {
     this.rooms = [];
     this.activeId = null;
     this.unread = new Set();
@@ -35,7 +35,7 @@ export class Sidebar {
     });
     this.list = h('ul', { class: 'room-list', id: 'room-list' });
     this.status = h('p', { class: 'sidebar-status', role: 'status' });
-    this.meName = h('span', { class: 'me-name' });
+    this.meName = h('span', { class: 'me-name', dir: 'auto' });
     this.meHandle = h('span', { class: 'me-handle' });
     this.meAvatar = h('span');
 
@@ -64,8 +64,12 @@ export class Sidebar {
       h(
         'div',
         { class: 'sidebar-foot' },
-        this.meAvatar,
-        h('div', { class: 'me-text' }, this.meName, this.meHandle),
+        (this.meButton = h(
+          'button',
+          { type: 'button', class: 'me-button', id: 'account-button', title: 'Your account: name, password, devices', onclick: onAccount },
+          this.meAvatar,
+          h('span', { class: 'me-text' }, this.meName, this.meHandle),
+        )),
         h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Log out', title: 'Log out', onclick: onLogout, id: 'logout' }, icon('logout')),
       ),
     );
@@ -73,6 +77,7 @@ export class Sidebar {
   }
 
   setMe(me) {
+    this.meButton.setAttribute('aria-label', `Your account: ${displayName(me)}`);
     this.meName.textContent = displayName(me);
     this.meHandle.textContent = `@${me.username}`;
     this.meAvatar.replaceWith((this.meAvatar = avatar(me, { size: 'sm' })));

@@ -1,0 +1,194 @@
+// One's own account: the display name, the password, and logging out everywhere.
+
+import { api } from '../api.js';
+import { h, uniqueId } from '../dom.js';
+import { describeError, describeField } from '../errors.js';
+import { icon } from '../icons.js';
+import { session } from '../session.js';
+import { confirmDialog, openDialog } from './dialogs.js';
+
+function field({ label, type = 'text', autocomplete, hint, maxlength, value = '' }) {
+  const id = uniqueId('account-field');
+  const input = h('input', {
+    id,
+    type,
+    autocomplete,
+    maxlength,
+    spellcheck: 'false',
+    autocapitalize: 'off',
+    dir: type === 'text' ? 'auto' : null,
+    'aria-describedby': [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(' '),
+  });
+  input.value = value;
+  const error = h('p', { class: 'field-error', id: `${id}-error` });
+  const wrap = h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null, error);
+  const set = (message) => {
+    error.textContent = message || '';
+    if (message) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  };
+  return { input, wrap, set };
+}
+
+/** `onUser(user)`: the account changed (a new display name). */
+export function accountDialog({ onUser }) {
+  const titleId = uniqueId('dialog-title');
+  const me = session.user;
+  const closeButton = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close', title: 'Close' }, icon('close'));
+  const dialog = h(
+    'dialog',
+    { class: 'dialog settings-dialog', 'aria-labelledby': titleId, id: 'account' },
+    h(
+      'div',
+      { class: 'dialog-head' },
+      h('div', {}, h('h2', { id: titleId, class: 'dialog-title' }, 'Your account'), h('p', { class: 'dialog-subtitle' }, `Signed in as @${me.username}`)),
+      closeButton,
+    ),
+    profileForm(me, onUser),
+    passwordForm(),
+    everywhereSection(() => dialog.close()),
+  );
+  closeButton.addEventListener('click', () => dialog.close());
+  openDialog(dialog);
+  dialog.querySelector('input')?.focus();
+  return dialog;
+}
+
+function profileForm(me, onUser) {
+  const name = field({ label: 'Display name', autocomplete: 'name', maxlength: 64, value: me.display_name, hint: `How people see you. Your username, @${me.username}, stays.` });
+  const message = h('p', { class: 'form-message', role: 'status' });
+  const save = h('button', { type: 'submit', class: 'button primary' }, 'Save name');
+  const headingId = uniqueId('profile-title');
+  const form = h(
+    'form',
+    { class: 'settings-section', novalidate: true, 'aria-labelledby': headingId },
+    h('h3', { class: 'section-title', id: headingId }, 'Profile'),
+    name.wrap,
+    h('div', { class: 'section-actions' }, message, save),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const displayName = name.input.value.trim();
+    message.className = 'form-message';
+    message.textContent = '';
+    name.set(displayName ? '' : 'Enter the name people should see.');
+    if (!displayName) {
+      name.input.focus();
+      return;
+    }
+    save.disabled = true;
+    try {
+      const user = await api.updateMe({ displayName });
+      session.setUser(user);
+      onUser?.(user);
+      name.input.value = user.display_name;
+      message.textContent = 'Saved. Rooms show your new name.';
+      message.classList.add('ok');
+    } catch (error) {
+      if (error.status === 422 && error.fields?.display_name) name.set(describeField('display_name', error.fields.display_name));
+      else {
+        message.textContent = describeError(error, 'profile');
+        message.classList.add('error');
+      }
+      name.input.focus();
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return form;
+}
+
+function passwordForm() {
+  const current = field({ label: 'Current password', type: 'password', autocomplete: 'current-password', maxlength: 128 });
+  const next = field({ label: 'New password', type: 'password', autocomplete: 'new-password', maxlength: 128, hint: 'At least 8 characters.' });
+  const again = field({ label: 'New password, again', type: 'password', autocomplete: 'new-password', maxlength: 128 });
+  const message = h('p', { class: 'form-message', role: 'status' });
+  const submit = h('button', { type: 'submit', class: 'button primary' }, 'Change password');
+  const headingId = uniqueId('password-title');
+  const form = h(
+    'form',
+    { class: 'settings-section', novalidate: true, 'aria-labelledby': headingId },
+    h('h3', { class: 'section-title', id: headingId }, 'Password'),
+    h('p', { class: 'section-text' }, 'Changing it logs out your other devices.'),
+    // A hidden username lets password managers file the new password under the right account.
+    h('input', { type: 'text', autocomplete: 'username', value: session.user.username, hidden: true, tabindex: '-1', 'aria-hidden': 'true', readonly: true }),
+    current.wrap,
+    h('div', { class: 'field-pair' }, next.wrap, again.wrap),
+    h('div', { class: 'section-actions' }, message, submit),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    message.className = 'form-message';
+    message.textContent = '';
+    const values = { current: current.input.value, next: next.input.value, again: again.input.value };
+    const problems = [
+      [current, values.current ? '' : 'Enter your current password.'],
+      [next, values.next.length < 8 ? 'Use at least 8 characters.' : values.next.length > 128 ? 'Use at most 128 characters.' : ''],
+      [again, values.again === values.next ? '' : "The two new passwords don't match."],
+    ];
+    for (const [f, problem] of problems) f.set(problem);
+    const first = problems.find(([, problem]) => problem);
+    if (first) {
+      first[0].input.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await session.changePassword(values.current, values.next);
+      for (const f of [current, next, again]) f.input.value = '';
+      message.textContent = 'Password changed. Your other devices have been logged out.';
+      message.classList.add('ok');
+    } catch (error) {
+      if (error.status === 403) {
+        current.set(describeError(error, 'password'));
+        current.input.select();
+        current.input.focus();
+      } else if (error.status === 422 && error.fields?.new_password) {
+        next.set(describeField('new_password', error.fields.new_password));
+        next.input.focus();
+      } else if (error.name !== 'SessionEnded') {
+        message.textContent = describeError(error, 'password');
+        message.classList.add('error');
+      }
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+function everywhereSection(close) {
+  const headingId = uniqueId('everywhere-title');
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const button = h('button', { type: 'button', class: 'button', id: 'logout-everywhere' }, icon('logout', { size: 16 }), 'Log out everywhere');
+  button.addEventListener('click', async () => {
+    const ok = await confirmDialog({
+      title: 'Log out on every device?',
+      message: 'Every login of yours ends, this one included: each device has to log in again.',
+      confirmLabel: 'Log out everywhere',
+      danger: true,
+    });
+    if (!ok) {
+      button.focus();
+      return;
+    }
+    error.textContent = '';
+    button.disabled = true;
+    try {
+      await session.logoutEverywhere(); // the sign-in page replaces the app
+      close();
+    } catch (err) {
+      button.disabled = false;
+      if (err.name !== 'SessionEnded') error.textContent = describeError(err, 'logoutAll');
+      button.focus();
+    }
+  });
+  return h(
+    'section',
+    { class: 'settings-section', 'aria-labelledby': headingId },
+    h('h3', { class: 'section-title', id: headingId }, 'Devices'),
+    h('p', { class: 'section-text' }, 'Lost a phone, or used a shared computer? End every login of yours at once.'),
+    error,
+    h('div', { class: 'section-actions' }, button),
+  );
+}
