@@ -16,6 +16,7 @@ from api.realtime.hub import Hub
 from api.realtime.protocol import (
     ACCOUNT_DISABLED,
     ROOM_DELETED,
+    TOKEN_REVOKED,
     CloseReason,
     delete_frame,
     edit_frame,
@@ -67,3 +68,7 @@ class RoomEvents:
 
     async def account_disabled(self, user_id: int) -> None:
         await self._hub.publish(Envelope(Kind.CLOSE_ACCOUNT, user_id=user_id, close=ACCOUNT_DISABLED.reason))
+
+    async def tokens_revoked(self, user_id: int) -> None:
+        """A logout-all: every connection of the user closes (4401 `token_revoked`)."""
+        await self._hub.publish(Envelope(Kind.CLOSE_ACCOUNT, user_id=user_id, close=TOKEN_REVOKED.reason))

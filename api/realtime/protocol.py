@@ -26,6 +26,7 @@ class CloseReason:
 TOKEN_MISSING = CloseReason(4401, "token_missing")
 TOKEN_INVALID = CloseReason(4401, "token_invalid")
 TOKEN_EXPIRED = CloseReason(4401, "token_expired")
+TOKEN_REVOKED = CloseReason(4401, "token_revoked")
 ROOM_NOT_FOUND = CloseReason(4404, "room_not_found")
 ROOM_DELETED = CloseReason(4404, "room_deleted")
 NOT_MEMBER = CloseReason(1008, "not_member")
@@ -41,8 +42,8 @@ SERVER_RESTART = CloseReason(1012, "server_restart")
 CLOSE_REASONS = {
     close.reason: close
     for close in (
-        TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, ROOM_NOT_FOUND, ROOM_DELETED, NOT_MEMBER,
-        BANNED, ACCOUNT_DISABLED, INVALID_PARAMETER, REMOVED, LEFT, QUEUE_OVERFLOW,
+        TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_REVOKED, ROOM_NOT_FOUND, ROOM_DELETED,
+        NOT_MEMBER, BANNED, ACCOUNT_DISABLED, INVALID_PARAMETER, REMOVED, LEFT, QUEUE_OVERFLOW,
         FRAME_TOO_BIG, SERVER_RESTART,
     )
 }  # fmt: skip
