@@ -1,11 +1,12 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
-from api.auth.models import Invite, LoginFailure, LoginSession, RefreshToken, SignupRecord, User
+from api.auth.models import AddressHit, Invite, LoginFailure, LoginSession, RefreshToken, User
 from api.db import Base
 from api.messages.models import Message
 from api.rooms.models import Membership, Role, Room, RoomBan
 
 __all__ = [
+    "AddressHit",
     "Base",
     "Invite",
     "LoginFailure",
@@ -16,6 +17,5 @@ __all__ = [
     "Role",
     "Room",
     "RoomBan",
-    "SignupRecord",
     "User",
 ]

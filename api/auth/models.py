@@ -61,30 +61,28 @@ class RefreshToken(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, kept for the throttling window; shared by every worker. Counted per
-    username and per client address."""
+    """A failed login, kept for the throttling window; shared by every worker."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_username_key_failed_at", "username_key", "failed_at"),
-        Index("ix_login_failures_address_failed_at", "address", "failed_at"),
-    )
+    __table_args__ = (Index("ix_login_failures_username_key_failed_at", "username_key", "failed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username_key: Mapped[str] = mapped_column(String(128))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    address: Mapped[str | None] = mapped_column(String(64))
 
 
-class SignupRecord(Base):
-    """A successful signup's client address, kept for the signup throttle's hour."""
+class AddressHit(Base):
+    """One event a throttle per client address counts (`kind`: a failed login, a signup),
+    kept for its window; shared by every worker. Apart from LoginFailure so that a
+    successful login, which clears its username's failures, leaves the address's count."""
 
-    __tablename__ = "signup_records"
-    __table_args__ = (Index("ix_signup_records_address_created_at", "address", "created_at"),)
+    __tablename__ = "address_hits"
+    __table_args__ = (Index("ix_address_hits_kind_address_at", "kind", "address", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Invite(Base):

@@ -9,10 +9,10 @@ import ipaddress
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.models import LoginFailure, SignupRecord
+from api.auth.models import AddressHit, LoginFailure
 from api.db import Database, utcnow
 from api.errors import RateLimited
 
@@ -46,7 +46,7 @@ def address_key(host: str | None) -> str:
     return str(address)
 
 
-def _oldest_wait(recent: Sequence[datetime], limit: int, window: timedelta, now: datetime) -> float | None:
+def _wait(recent: Sequence[datetime], limit: int, window: timedelta, now: datetime) -> float | None:
     """The seconds until one more event is allowed, or None when it is allowed now.
     `recent`: the newest `limit` events in the window, newest first."""
     if len(recent) < limit:
@@ -55,49 +55,77 @@ def _oldest_wait(recent: Sequence[datetime], limit: int, window: timedelta, now:
     return (recent[-1] + window - now).total_seconds()
 
 
+class AddressWindow:
+    """At most `limit` events of one `kind` per client address in any `window`."""
+
+    def __init__(self, kind: str, *, limit: int, window: timedelta) -> None:
+        self.kind = kind
+        self.limit = limit
+        self.window = window
+
+    async def wait(self, session: AsyncSession, address: str, now: datetime) -> float | None:
+        recent = (
+            await session.scalars(
+                select(AddressHit.at)
+                .where(
+                    AddressHit.kind == self.kind,
+                    AddressHit.address == address,
+                    AddressHit.at > now - self.window,
+                )
+                .order_by(AddressHit.at.desc())
+                .limit(self.limit)
+            )
+        ).all()
+        return _wait(recent, self.limit, self.window, now)
+
+    async def add(self, session: AsyncSession, address: str, now: datetime) -> None:
+        await session.execute(
+            delete(AddressHit).where(AddressHit.kind == self.kind, AddressHit.at <= now - self.window)
+        )
+        session.add(AddressHit(kind=self.kind, address=address, at=now))
+
+
 class LoginThrottle:
     def __init__(
         self, db: Database, *, max_failures: int, window_seconds: int, max_failures_per_address: int
     ) -> None:
         self._db = db
         self._max_failures = max_failures
-        self._max_per_address = max_failures_per_address
         self._window = timedelta(seconds=window_seconds)
+        self._addresses = AddressWindow("login_failure", limit=max_failures_per_address, window=self._window)
 
     async def check(self, key: str, address: str | None = None) -> int:
         """The number of recent failures for `key`; raises RateLimited when it, or the client
-        `address` (failures for every username), must wait."""
+        `address` (failures for any username), must wait."""
         now = utcnow()
         async with self._db.session() as session:
-            by_name = await self._recent(session, LoginFailure.username_key == key, self._max_failures, now)
-            waits = [_oldest_wait(by_name, self._max_failures, self._window, now)]
+            recent = (
+                await session.scalars(
+                    select(LoginFailure.failed_at)
+                    .where(LoginFailure.username_key == key, LoginFailure.failed_at > now - self._window)
+                    .order_by(LoginFailure.failed_at.desc())
+                    .limit(self._max_failures)
+                )
+            ).all()
+            waits = [_wait(recent, self._max_failures, self._window, now)]
             if address is not None:
-                limit = self._max_per_address
-                by_address = await self._recent(session, LoginFailure.address == address, limit, now)
-                waits.append(_oldest_wait(by_address, limit, self._window, now))
+                waits.append(await self._addresses.wait(session, address, now))
         blocked = [wait for wait in waits if wait is not None]
         if blocked:
             raise RateLimited("Too many failed logins; try again later", retry_after=max(blocked))
-        return len(by_name)
-
-    async def _recent(
-        self, session: AsyncSession, where: ColumnElement[bool], limit: int, now: datetime
-    ) -> Sequence[datetime]:
-        query = (
-            select(LoginFailure.failed_at)
-            .where(where, LoginFailure.failed_at > now - self._window)
-            .order_by(LoginFailure.failed_at.desc())
-            .limit(limit)
-        )
-        return (await session.scalars(query)).all()
+        return len(recent)
 
     async def record_failure(self, key: str, address: str | None = None) -> None:
         now = utcnow()
         async with self._db.writing() as session:
             await session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - self._window))
-            session.add(LoginFailure(username_key=key, failed_at=now, address=address))
+            session.add(LoginFailure(username_key=key, failed_at=now))
+            if address is not None:
+                await self._addresses.add(session, address, now)
 
     async def clear(self, key: str) -> None:
+        """After a successful login: the username's failures go, the addresses' counts stay
+        (a sprayer's failures are not forgiven because its targets log in)."""
         async with self._db.writing() as session:
             await session.execute(delete(LoginFailure).where(LoginFailure.username_key == key))
 
@@ -107,12 +135,12 @@ class SignupThrottle:
 
     def __init__(self, db: Database, *, per_hour: int) -> None:
         self._db = db
-        self._per_hour = per_hour
+        self._addresses = AddressWindow("signup", limit=per_hour, window=SIGNUP_WINDOW)
 
     async def check(self, address: str) -> None:
         """Refuse early, before a password is hashed for nothing; `record` decides for good."""
         async with self._db.session() as session:
-            await self._refuse_when_full(session, address, utcnow())
+            self._refuse(await self._addresses.wait(session, address, utcnow()))
 
     async def record(self, session: AsyncSession, address: str) -> None:
         """Count a signup inside its own write transaction: it counts only if that commits,
@@ -120,20 +148,11 @@ class SignupThrottle:
         now = utcnow()
         if not self._db.is_sqlite:  # SQLite's write transactions are one at a time already
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(address)})
-        await self._refuse_when_full(session, address, now)
-        await session.execute(delete(SignupRecord).where(SignupRecord.created_at <= now - SIGNUP_WINDOW))
-        session.add(SignupRecord(address=address, created_at=now))
+        self._refuse(await self._addresses.wait(session, address, now))
+        await self._addresses.add(session, address, now)
 
-    async def _refuse_when_full(self, session: AsyncSession, address: str, now: datetime) -> None:
-        recent = (
-            await session.scalars(
-                select(SignupRecord.created_at)
-                .where(SignupRecord.address == address, SignupRecord.created_at > now - SIGNUP_WINDOW)
-                .order_by(SignupRecord.created_at.desc())
-                .limit(self._per_hour)
-            )
-        ).all()
-        wait = _oldest_wait(recent, self._per_hour, SIGNUP_WINDOW, now)
+    @staticmethod
+    def _refuse(wait: float | None) -> None:
         if wait is not None:
             raise RateLimited("Too many signups from this address; try again later", retry_after=wait)
 

@@ -21,14 +21,15 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "signup_records",
+        "address_hits",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_signup_records")),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_address_hits")),
     )
-    with op.batch_alter_table("signup_records", schema=None) as batch_op:
-        batch_op.create_index("ix_signup_records_address_created_at", ["address", "created_at"], unique=False)
+    with op.batch_alter_table("address_hits", schema=None) as batch_op:
+        batch_op.create_index("ix_address_hits_kind_address_at", ["kind", "address", "at"], unique=False)
 
     op.create_table(
         "invites",
@@ -78,23 +79,15 @@ def upgrade() -> None:
             ondelete="CASCADE",
         )
 
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("address", sa.String(length=64), nullable=True))
-        batch_op.create_index("ix_login_failures_address_failed_at", ["address", "failed_at"], unique=False)
-
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tokens_valid_after", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    # What goes: the sessions' user agents, invites, the throttles' addresses and every
+    # What goes: the sessions' user agents, invites, the counts per address and every
     # "valid after" time (access tokens issued before a logout-all work again until they expire).
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("tokens_valid_after")
-
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.drop_index("ix_login_failures_address_failed_at")
-        batch_op.drop_column("address")
 
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_refresh_tokens_family_login_sessions"), type_="foreignkey")
@@ -105,6 +98,6 @@ def downgrade() -> None:
 
     op.drop_table("invites")
 
-    with op.batch_alter_table("signup_records", schema=None) as batch_op:
-        batch_op.drop_index("ix_signup_records_address_created_at")
-    op.drop_table("signup_records")
+    with op.batch_alter_table("address_hits", schema=None) as batch_op:
+        batch_op.drop_index("ix_address_hits_kind_address_at")
+    op.drop_table("address_hits")

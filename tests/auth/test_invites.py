@@ -96,7 +96,9 @@ async def test_live_invites_are_listed_with_their_codes(client: httpx.AsyncClien
         row = await session.get(Invite, expired["id"])
         assert row is not None
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
-    assert (await client.delete(f"/api/admin/invites/{revoked['id']}", headers=admin.headers)).status_code == 204
+    assert (
+        await client.delete(f"/api/admin/invites/{revoked['id']}", headers=admin.headers)
+    ).status_code == 204
     listed = (await client.get("/api/admin/invites", headers=admin.headers)).json()
     assert listed == [newest, first]
 
@@ -104,7 +106,9 @@ async def test_live_invites_are_listed_with_their_codes(client: httpx.AsyncClien
 async def test_revoking_twice_or_an_unknown_invite_is_404(client: httpx.AsyncClient, app: FastAPI) -> None:
     admin = await site_admin(app)
     invite = await make_invite(client, admin)
-    assert (await client.delete(f"/api/admin/invites/{invite['id']}", headers=admin.headers)).status_code == 204
+    assert (
+        await client.delete(f"/api/admin/invites/{invite['id']}", headers=admin.headers)
+    ).status_code == 204
     again = await client.delete(f"/api/admin/invites/{invite['id']}", headers=admin.headers)
     assert again.status_code == 404
     for invite_id in [*MALFORMED_IDS, UNKNOWN_ID]:
@@ -149,7 +153,9 @@ async def test_racing_for_a_name_spends_one_use(database_url: str, tmp_path: Pat
     async with running_app(database_url, tmp_path, signup="invite") as app, client_from(app) as http:
         admin = await site_admin(app)
         invite = await make_invite(http, admin, uses=2)
-        responses = await asyncio.gather(*(signup_status(http, "samename", invite=invite["code"]) for _ in range(2)))
+        responses = await asyncio.gather(
+            *(signup_status(http, "samename", invite=invite["code"]) for _ in range(2))
+        )
         assert sorted(r.status_code for r in responses) == [201, 409]
         listed = (await http.get("/api/admin/invites", headers=admin.headers)).json()
         assert listed[0]["uses_left"] == 1
@@ -191,9 +197,12 @@ async def test_a_signup_waits_for_one_holding_the_last_use(
 
 async def _wait_until_blocked(observer: asyncpg.Connection, timeout: float = 10) -> None:
     """Until some other backend waits for a lock (the signup, on the invite's row)."""
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database() AND pid <> pg_backend_pid()"
+    )
     async with asyncio.timeout(timeout):
-        while not await observer.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database() AND pid <> pg_backend_pid()"
-        ):
+        while True:
+            if await observer.fetchval(query):
+                return
             await asyncio.sleep(0.02)

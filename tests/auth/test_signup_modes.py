@@ -173,7 +173,9 @@ async def test_site_admins_create_accounts(client: httpx.AsyncClient, app: FastA
     assert plain.json()["is_admin"] is False and plain.json()["display_name"] == "plain"
 
 
-async def test_admin_made_accounts_refuse_what_signup_refuses(client: httpx.AsyncClient, app: FastAPI) -> None:
+async def test_admin_made_accounts_refuse_what_signup_refuses(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
     admin = await site_admin(app)
     user = await signup(client, "someone")
     taken = await client.post(
