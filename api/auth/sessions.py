@@ -33,7 +33,9 @@ def clean_user_agent(raw: str | None) -> str | None:
         text = raw
     # Control and format characters (bidi overrides, zero-width marks) could disguise one
     # device as another in a list people trust to spot a stranger's login.
-    kept = "".join(" " if c.isspace() else c for c in text if not unicodedata.category(c).startswith("C"))
+    kept = "".join(
+        " " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c)[0] != "C"
+    )
     return " ".join(kept.split())[:MAX_USER_AGENT] or None
 
 
