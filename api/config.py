@@ -15,6 +15,7 @@ MIN_SECRET_LENGTH = 32
 # Values people paste from tutorials; refusing them in production is cheap insurance.
 KNOWN_WEAK_SECRETS = frozenset({"changethis", "secret", "changeme", "dev", "development"})
 SECRET_FILE_NAME = "secret_key"
+SignupMode = Literal["open", "invite", "closed"]
 
 
 class Settings(BaseSettings):
@@ -36,7 +37,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=1)
     login_failures_per_address: int = Field(default=50, ge=1)
     signup_per_hour: int = Field(default=20, ge=1)
-    signup: Literal["open", "invite", "closed"] = "open"
+    signup: SignupMode = "open"
     # Uvicorn's own setting (the same variable), handed to it by `hubbub serve`: the peers
     # whose X-Forwarded-For is believed. Uvicorn alone reads the header; the app reads the
     # client address Uvicorn leaves in the ASGI scope.

@@ -81,7 +81,9 @@ def test_bad_settings_are_refused(
         Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize("value", ["127.0.0.1", "*", "10.0.0.5, 192.168.0.0/16", "::1,fd00::/8", " 127.0.0.1 "])
+@pytest.mark.parametrize(
+    "value", ["127.0.0.1", "*", "10.0.0.5, 192.168.0.0/16", "::1,fd00::/8", " 127.0.0.1 "]
+)
 def test_proxy_addresses_uvicorn_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", value)
     monkeypatch.setenv("SIGNUP", "invite")

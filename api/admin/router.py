@@ -92,8 +92,8 @@ async def delete_room(room_id: str, admin: SiteAdmin, context: ContextDep, sessi
     summary="Make an invite",
     description=(
         "A random code that lets `uses` people sign up (default 1) for `expires_days` days "
-        "(default 7), also when signup is invite-only. Share the code, or a link to the web "
-        "client with it (`/#invite=CODE`)."
+        "(default 7): they send it as `invite` in their signup. Each successful signup takes one "
+        "use; a failed one takes none."
     ),
 )
 async def create_invite(

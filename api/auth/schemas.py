@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.config import SignupMode
 from api.text import clean_line
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,32}$"
@@ -35,7 +36,7 @@ class SignupRequest(AccountFields):
 
 
 class AuthConfig(BaseModel):
-    signup: Literal["open", "invite", "closed"] = Field(
+    signup: SignupMode = Field(
         description="`open`: anyone signs up; `invite`: signup needs an invite code; `closed`: admins "
         "create accounts"
     )

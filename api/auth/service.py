@@ -18,7 +18,7 @@ from api.auth.schemas import USERNAME_PATTERN, AccountFields, SignupRequest, Tok
 from api.auth.sessions import revoke_family, start_session, touch_session
 from api.auth.throttle import LoginThrottle, SignupThrottle, throttle_key
 from api.auth.tokens import TokenClaims, TokenType, decode_token, issue_token
-from api.config import Settings
+from api.config import Settings, SignupMode
 from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotAuthenticated
 
@@ -65,7 +65,7 @@ async def signup(
     db: Database,
     hasher: PasswordHasher,
     throttle: SignupThrottle,
-    mode: str,
+    mode: SignupMode,
     address: str,
     data: SignupRequest,
 ) -> User:

@@ -70,6 +70,15 @@ async def test_the_address_throttles_count_both_workers(
             blocked = await http.post("/api/auth/signup", json={"username": "four", "password": PASSWORD})
             assert blocked.status_code == 429
             assert int(blocked.headers["Retry-After"]) > 3500
+        # `hubbub serve` believes the X-Forwarded-For of 127.0.0.1 (a trusted proxy by default).
+        behind = {"X-Forwarded-For": "198.51.100.77"}
+        for index, http in enumerate((http_a, http_b)):
+            response = await http.post(
+                "/api/auth/signup",
+                json={"username": f"behind{index}", "password": PASSWORD},
+                headers=behind,
+            )
+            assert response.status_code == 201, response.text
         for http, name in ((http_a, "one"), (http_b, "two"), (http_a, "three")):
             response = await http.post(
                 "/api/auth/login", data={"username": name, "password": "wrong password"}
