@@ -8,6 +8,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
@@ -77,14 +78,24 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
-        ws_max_size=settings.ws_max_frame_bytes,
-        ws_per_message_deflate=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 1,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        **uvicorn_options(settings),
     )
     return 0
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The Uvicorn options the app relies on; the test servers run with the same ones."""
+    return {
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.ws_max_frame_bytes,
+        "ws_per_message_deflate": False,
+        "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds) + 1,
+        # Uvicorn alone reads X-Forwarded-For, and only from these peers: it puts the client
+        # it names in the ASGI scope, which is all the app reads (api/deps.py).
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ MIN_SECRET_LENGTH = 32
 # Values people paste from tutorials; refusing them in production is cheap insurance.
 KNOWN_WEAK_SECRETS = frozenset({"changethis", "secret", "changeme", "dev", "development"})
 SECRET_FILE_NAME = "secret_key"
+SignupMode = Literal["open", "invite", "closed"]
 
 
 class Settings(BaseSettings):
@@ -33,6 +35,13 @@ class Settings(BaseSettings):
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    login_failures_per_address: int = Field(default=50, ge=1)
+    signup_per_hour: int = Field(default=20, ge=1)
+    signup: SignupMode = "open"
+    # Uvicorn's own setting (the same variable), handed to it by `hubbub serve`: the peers
+    # whose X-Forwarded-For is believed. Uvicorn alone reads the header; the app reads the
+    # client address Uvicorn leaves in the ASGI scope.
+    forwarded_allow_ips: str = "127.0.0.1"
     send_rate: float = Field(default=10, ge=0)
     send_burst: int = Field(default=30, ge=1)
 
@@ -61,6 +70,24 @@ class Settings(BaseSettings):
     def _known_broker(cls, value: str) -> str:
         if not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
             raise ValueError("BROKER_URL must start with memory://, redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        """Refuse what Uvicorn would silently take as a name no peer ever has (a typo, a host
+        name): the proxy would then be distrusted and every client share its address."""
+        entries = [entry.strip() for entry in value.split(",")]
+        if entries == ["*"]:
+            return value
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry) if "/" in entry else ipaddress.ip_address(entry)
+            except ValueError:
+                raise ValueError(
+                    f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network "
+                    "(comma-separated, e.g. 10.0.0.5,192.168.0.0/16, or *)"
+                ) from None
         return value
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from api.auth.passwords import PasswordHasher
-from api.auth.throttle import LoginThrottle
+from api.auth.throttle import LoginThrottle, SignupThrottle
 from api.config import Settings
 from api.db import Database
 from api.messages.writer import MessageWriter, ReadMoved, Stored
@@ -32,6 +32,7 @@ class AppContext:
     db: Database
     hasher: PasswordHasher
     throttle: LoginThrottle
+    signup_throttle: SignupThrottle
     send_limiter: SendLimiter
     hub: Hub
     events: RoomEvents
@@ -81,7 +82,9 @@ async def open_context(settings: Settings) -> AsyncIterator[AppContext]:
             db,
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_window_seconds,
+            max_failures_per_address=settings.login_failures_per_address,
         ),
+        signup_throttle=SignupThrottle(db, per_hour=settings.signup_per_hour),
         send_limiter=create_send_limiter(rate=settings.send_rate, burst=settings.send_burst, redis=redis),
         hub=hub,
         events=events,

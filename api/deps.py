@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Header
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from api.auth.exceptions import AuthError
 from api.auth.models import User
-from api.auth.service import authenticate_access_token
+from api.auth.service import Authenticated, authenticate_access_token
+from api.auth.throttle import address_key
 from api.config import Settings
 from api.context import AppContext
 from api.db import Database
@@ -49,17 +50,44 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 bearer_token = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
 
 
-async def get_current_user(
+async def get_authenticated(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(bearer_token)]
-) -> User:
+) -> Authenticated:
     try:
-        authenticated = await authenticate_access_token(session=session, settings=settings, token=token)
+        return await authenticate_access_token(session=session, settings=settings, token=token)
     except AuthError as exc:
         raise NotAuthenticated(exc.detail) from exc
+
+
+AuthenticatedDep = Annotated[Authenticated, Depends(get_authenticated)]
+
+
+async def get_current_user(authenticated: AuthenticatedDep) -> User:
     return authenticated.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_login_access(authenticated: AuthenticatedDep) -> Authenticated:
+    """A caller holding an access token from a login (the password or a refresh). When API
+    tokens exist, they are refused here with 403: they may not end the logins they outlive."""
+    return authenticated
+
+
+LoginAccess = Annotated[Authenticated, Depends(get_login_access)]
+
+
+def get_client_address(connection: HTTPConnection) -> str:
+    """The client's address as the throttles count it. The ASGI server decides who the client
+    is: Uvicorn, run by `hubbub serve` with FORWARDED_ALLOW_IPS, has already replaced a
+    trusted proxy's address with the one its X-Forwarded-For names. Reading the header again
+    here would apply it twice, so the app never does."""
+    return address_key(connection.client.host if connection.client else None)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
+UserAgent = Annotated[str | None, Header(include_in_schema=False)]
 
 
 async def get_site_admin(user: CurrentUser) -> User:

@@ -1,13 +1,16 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
-from api.auth.models import LoginFailure, RefreshToken, User
+from api.auth.models import AddressHit, Invite, LoginFailure, LoginSession, RefreshToken, User
 from api.db import Base
 from api.messages.models import Message, MessageMention
 from api.rooms.models import Membership, Role, Room, RoomBan
 
 __all__ = [
+    "AddressHit",
     "Base",
+    "Invite",
     "LoginFailure",
+    "LoginSession",
     "Membership",
     "Message",
     "MessageMention",

@@ -18,6 +18,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from api.cli import uvicorn_options
 from api.config import Settings
 from api.main import create_app
 
@@ -46,17 +47,10 @@ class LiveServer:
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, port: int) -> uvicorn.Config:
-    """The options `hubbub serve` uses, so tests meet the same limits (1009 at 64 KiB)."""
+    """The options `hubbub serve` uses, so tests meet the same limits (1009 at 64 KiB) and
+    the same client addresses (FORWARDED_ALLOW_IPS)."""
     return uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        ws="websockets-sansio",
-        ws_max_size=settings.ws_max_frame_bytes,
-        ws_per_message_deflate=False,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 1,
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **uvicorn_options(settings)
     )
 
 

@@ -19,6 +19,9 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.access_token_lifetime.total_seconds() == 15 * 60
     assert settings.refresh_token_lifetime.days == 14
     assert (settings.send_rate, settings.send_burst) == (10, 30)
+    assert settings.signup == "open"
+    assert (settings.signup_per_hour, settings.login_failures_per_address) == (20, 50)
+    assert settings.forwarded_allow_ips == "127.0.0.1"
 
 
 def test_a_development_secret_is_made_once_and_kept(tmp_path: Path) -> None:
@@ -54,7 +57,21 @@ def test_settings_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("BROKER_URL", "kafka://x"), ("ACCESS_TOKEN_MINUTES", "0"), ("SEND_BURST", "0"), ("LOG_LEVEL", "LOUD")],
+    [
+        ("BROKER_URL", "kafka://x"),
+        ("ACCESS_TOKEN_MINUTES", "0"),
+        ("SEND_BURST", "0"),
+        ("LOG_LEVEL", "LOUD"),
+        ("SIGNUP", "invite-only"),
+        ("SIGNUP", ""),
+        ("SIGNUP_PER_HOUR", "0"),
+        ("LOGIN_FAILURES_PER_ADDRESS", "-1"),
+        ("FORWARDED_ALLOW_IPS", "localhost"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.1,"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.0/33"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.1, *"),
+        ("FORWARDED_ALLOW_IPS", ""),
+    ],
 )
 def test_bad_settings_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
@@ -62,3 +79,14 @@ def test_bad_settings_are_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "value", ["127.0.0.1", "*", "10.0.0.5, 192.168.0.0/16", "::1,fd00::/8", " 127.0.0.1 "]
+)
+def test_proxy_addresses_uvicorn_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", value)
+    monkeypatch.setenv("SIGNUP", "invite")
+    settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    assert settings.forwarded_allow_ips == value
+    assert settings.signup == "invite"

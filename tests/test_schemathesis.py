@@ -93,7 +93,20 @@ def populate(http: requests.Session, settings: Settings) -> tuple[dict[str, str]
     users = [str(i) for i in (owner_id, member_id, banned_id, admin_id)]
     for name in USERNAMES[4:]:
         account(http, name)
-    ids = {"room_id": [str(r) for r in rooms], "user_id": users, "seq": ["1", "2", "3"]}
+    invite = http.post("/api/admin/invites", json={"uses": 2}, headers={"Authorization": f"Bearer {admin}"})
+    assert invite.status_code == 201, invite.text
+    sessions = [
+        str(s["id"])
+        for token in (owner, member)
+        for s in http.get("/api/users/me/sessions", headers={"Authorization": f"Bearer {token}"}).json()
+    ]
+    ids = {
+        "room_id": [str(r) for r in rooms],
+        "user_id": users,
+        "seq": ["1", "2", "3"],
+        "invite_id": [str(invite.json()["id"])],
+        "session_id": sessions,
+    }
     return {"owner": owner, "member": member, "site admin": admin}, ids
 
 
@@ -165,7 +178,10 @@ def run_operation(api: Api, operation: Any) -> None:
 
 def destructiveness(operation: Any) -> int:
     """Deletes, leaving and account changes last, rooms deleted at the very end, so the other routes meet
-    the rooms, members and messages while they exist. The sort is stable."""
+    the rooms, members and messages while they exist; logging out everywhere after everything, for it
+    revokes the callers' tokens. The sort is stable."""
+    if operation.path == "/api/auth/logout-all":
+        return 3
     if operation.method.upper() == "DELETE" and operation.path.endswith("{room_id}"):
         return 2
     return int(

@@ -3,7 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.admin import service
-from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate
+from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate, UserCreate
+from api.auth import invites
+from api.auth.schemas import InviteCreate, InvitePublic
 from api.deps import ContextDep, SessionDep, SiteAdmin
 from api.errors import Conflict, Forbidden, NotAuthenticated, NotFound, error_responses
 from api.pagination import Limit, Offset, Search
@@ -25,6 +27,18 @@ async def list_users(
     _admin: SiteAdmin, session: SessionDep, q: Search = None, limit: Limit = 100, offset: Offset = 0
 ) -> list[UserAdmin]:
     return await service.list_users(session, q=q, limit=limit, offset=offset)
+
+
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserAdmin,
+    summary="Create an account",
+    description="Whatever `SIGNUP` says. Give the person their username and password.",
+    responses=error_responses(Conflict),
+)
+async def create_user(data: UserCreate, admin: SiteAdmin, context: ContextDep) -> UserAdmin:
+    return await service.create_user(db=context.db, hasher=context.hasher, admin=admin, data=data)
 
 
 @router.patch(
@@ -69,6 +83,44 @@ async def delete_room(room_id: str, admin: SiteAdmin, context: ContextDep, sessi
     access = await rooms.get_room_access(session, room_id=room_id, user=admin)
     members = await rooms.delete_room(db=context.db, room_id=access.room.id)
     await context.events.room_deleted(access.room.id, members)
+
+
+@router.post(
+    "/invites",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitePublic,
+    summary="Make an invite",
+    description=(
+        "A random code that lets `uses` people sign up (default 1) for `expires_days` days "
+        "(default 7): they send it as `invite` in their signup. Each successful signup takes one "
+        "use; a failed one takes none."
+    ),
+)
+async def create_invite(
+    admin: SiteAdmin, context: ContextDep, data: InviteCreate | None = None
+) -> InvitePublic:
+    return await invites.create_invite(db=context.db, admin=admin, data=data or InviteCreate())
+
+
+@router.get(
+    "/invites",
+    response_model=list[InvitePublic],
+    summary="List live invites",
+    description="Not used up, not expired, not revoked; newest first, with their codes.",
+)
+async def list_invites(_admin: SiteAdmin, session: SessionDep) -> list[InvitePublic]:
+    return await invites.list_invites(session)
+
+
+@router.delete(
+    "/invites/{invite_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an invite",
+    description="Its code stops working at once. An unknown or already revoked invite is 404.",
+    responses=error_responses(NotFound),
+)
+async def revoke_invite(invite_id: str, admin: SiteAdmin, context: ContextDep) -> None:
+    await invites.revoke_invite(db=context.db, admin=admin, invite_id=invite_id)
 
 
 @router.get("/stats", response_model=Stats, summary="Counts of users, rooms, messages and connections")

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from api.auth.schemas import UserPublic
+from api.auth.schemas import AccountFields, UserPublic
 
 
 class UserAdmin(UserPublic):
@@ -19,3 +19,11 @@ class Stats(BaseModel):
     rooms: int
     messages: int
     connections: int
+
+
+class UserCreate(AccountFields):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "grace", "password": "a long first password"}]}
+    )
+
+    is_admin: bool = False

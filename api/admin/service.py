@@ -5,9 +5,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate
+from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate, UserCreate
 from api.auth.models import User
-from api.auth.service import revoke_user_tokens
+from api.auth.passwords import PasswordHasher
+from api.auth.service import (
+    add_user,
+    ensure_username_free,
+    new_user,
+    revoke_access_tokens,
+    revoke_user_tokens,
+)
 from api.db import Database
 from api.errors import Conflict, NotFound
 from api.ids import parse_id
@@ -40,8 +47,20 @@ async def update_user(
         if data.is_admin is not None:
             user.is_admin = data.is_admin
         if deactivated:
+            # Final for every token it revokes, also after a reactivation.
             await revoke_user_tokens(session, user.id)
+            await revoke_access_tokens(session, user.id)
         return UserAdmin.model_validate(user, from_attributes=True), deactivated
+
+
+async def create_user(*, db: Database, hasher: PasswordHasher, admin: User, data: UserCreate) -> UserAdmin:
+    """An account made by a site admin, whatever SIGNUP says."""
+    async with db.session() as session:
+        await ensure_username_free(session, data.username)
+    user = new_user(data, await hasher.hash(data.password), is_admin=data.is_admin)
+    async with db.writing() as session:
+        await add_user(session, user)
+    return UserAdmin.model_validate(user, from_attributes=True)
 
 
 async def stats(session: AsyncSession, *, connections: int) -> Stats:

@@ -28,3 +28,10 @@ class TokenExpired(AuthError):
 class AccountDisabled(AuthError):
     reason = "account_disabled"
     detail = "Account deactivated"
+
+
+class TokenRevoked(AuthError):
+    """Issued before a logout-all or a deactivation of its user."""
+
+    reason = "token_revoked"
+    detail = "Token revoked"

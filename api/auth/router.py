@@ -5,21 +5,41 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.auth import service
+from api.auth import service, sessions
 from api.auth.schemas import (
+    AuthConfig,
     PasswordChange,
     ProfileUpdate,
     RefreshRequest,
+    SessionPublic,
     SignupRequest,
     TokenPair,
     UserPublic,
     UserSummary,
 )
-from api.deps import ContextDep, CurrentUser, SessionDep
-from api.errors import Conflict, Forbidden, NotAuthenticated, RateLimited, error_responses
+from api.deps import (
+    AuthenticatedDep,
+    ClientAddress,
+    ContextDep,
+    CurrentUser,
+    LoginAccess,
+    SessionDep,
+    UserAgent,
+)
+from api.errors import Conflict, Forbidden, NotAuthenticated, NotFound, RateLimited, error_responses
 from api.rooms import service as rooms_service
 
 router = APIRouter(tags=["auth"])
+
+
+@router.get(
+    "/api/auth/config",
+    response_model=AuthConfig,
+    summary="Who may sign up",
+    description="No token needed: a client reads it to know which signup form to show.",
+)
+async def config(context: ContextDep) -> AuthConfig:
+    return AuthConfig(signup=context.settings.signup)
 
 
 @router.post(
@@ -27,11 +47,23 @@ router = APIRouter(tags=["auth"])
     status_code=status.HTTP_201_CREATED,
     response_model=UserPublic,
     summary="Create an account",
-    description="Usernames are unique ignoring case; their case is kept for display.",
-    responses=error_responses(Conflict),
+    description=(
+        "Usernames are unique ignoring case; their case is kept for display. With `SIGNUP=invite` "
+        "the body needs `invite`, a live code from a site admin (403 otherwise); with "
+        "`SIGNUP=closed` signup is 403. At most `SIGNUP_PER_HOUR` successful signups per client "
+        "address an hour, then 429 with `Retry-After`."
+    ),
+    responses=error_responses(Forbidden, Conflict, RateLimited),
 )
-async def signup(data: SignupRequest, context: ContextDep) -> UserPublic:
-    user = await service.signup(db=context.db, hasher=context.hasher, data=data)
+async def signup(data: SignupRequest, context: ContextDep, address: ClientAddress) -> UserPublic:
+    user = await service.signup(
+        db=context.db,
+        hasher=context.hasher,
+        throttle=context.signup_throttle,
+        mode=context.settings.signup,
+        address=address,
+        data=data,
+    )
     return UserPublic.model_validate(user)
 
 
@@ -41,11 +73,17 @@ async def signup(data: SignupRequest, context: ContextDep) -> UserPublic:
     summary="Log in (OAuth2 password flow)",
     description=(
         "Form fields `username` and `password`. Unknown users and wrong passwords get the "
-        "same 401. After repeated failures for one username, 429 with `Retry-After`."
+        "same 401. After repeated failures for one username, or from one client address for "
+        "any usernames, 429 with `Retry-After`. Each login is a session (see `/api/users/me/sessions`)."
     ),
     responses=error_responses(NotAuthenticated, Forbidden, RateLimited),
 )
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], context: ContextDep) -> TokenPair:
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    context: ContextDep,
+    address: ClientAddress,
+    user_agent: UserAgent = None,
+) -> TokenPair:
     return await service.login(
         db=context.db,
         hasher=context.hasher,
@@ -53,6 +91,8 @@ async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], context: 
         settings=context.settings,
         username=form.username,
         password=form.password,
+        address=address,
+        user_agent=user_agent,
     )
 
 
@@ -78,6 +118,21 @@ async def refresh(data: RefreshRequest, context: ContextDep) -> TokenPair:
 )
 async def logout(data: RefreshRequest, context: ContextDep) -> None:
     await service.logout(db=context.db, settings=context.settings, refresh_token=data.refresh_token)
+
+
+@router.post(
+    "/api/auth/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Log out everywhere",
+    description=(
+        "Every refresh token of the caller and every access token issued before now stop "
+        "working, on every worker; the caller's live connections close (4401 `token_revoked`)."
+    ),
+    responses=error_responses(NotAuthenticated, Forbidden),
+)
+async def logout_all(caller: LoginAccess, context: ContextDep) -> None:
+    await service.logout_all(db=context.db, user_id=caller.user.id)
+    await context.events.tokens_revoked(caller.user.id)
 
 
 @router.get(
@@ -128,3 +183,28 @@ async def change_password(data: PasswordChange, user: CurrentUser, context: Cont
         current_password=data.current_password,
         new_password=data.new_password,
     )
+
+
+@router.get(
+    "/api/users/me/sessions",
+    response_model=list[SessionPublic],
+    summary="Your logins",
+    description=(
+        "One per login whose refresh tokens still work, most recently used first. `current` "
+        "marks the one the calling access token belongs to."
+    ),
+    responses=error_responses(NotAuthenticated),
+)
+async def list_sessions(caller: AuthenticatedDep, session: SessionDep) -> list[SessionPublic]:
+    return await sessions.list_sessions(session, user_id=caller.user.id, current=caller.session_id)
+
+
+@router.delete(
+    "/api/users/me/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End one of your logins",
+    description="Its refresh tokens stop working; its access tokens expire as usual.",
+    responses=error_responses(NotAuthenticated, NotFound),
+)
+async def end_session(session_id: str, user: CurrentUser, context: ContextDep) -> None:
+    await sessions.end_session(db=context.db, user_id=user.id, session_id=session_id)

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.config import SignupMode
 from api.text import clean_line
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,32}$"
@@ -14,16 +15,41 @@ Password = Annotated[str, Field(min_length=8, max_length=128)]
 DisplayName = Annotated[str, Field(max_length=64), clean_line]
 
 
-class SignupRequest(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"username": "ada", "password": "correct horse battery"}]}
-    )
-
+class AccountFields(BaseModel):
     username: Username = Field(description="3–32 ASCII letters, digits, `_`, `-` or `.`")
     password: Password = Field(description="8–128 characters")
     display_name: DisplayName | None = Field(
         default=None, description="Shown beside messages; defaults to the username"
     )
+
+
+class SignupRequest(AccountFields):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "ada", "password": "correct horse battery"}]}
+    )
+
+    invite: str | None = Field(
+        default=None,
+        max_length=256,
+        description="An invite code from a site admin; needed when signup is invite-only, ignored otherwise",
+    )
+
+
+class AuthConfig(BaseModel):
+    signup: SignupMode = Field(
+        description="`open`: anyone signs up; `invite`: signup needs an invite code; `closed`: admins "
+        "create accounts"
+    )
+
+
+class SessionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+    last_used_at: datetime = Field(description="The login, or its latest refresh")
+    user_agent: str | None
+    current: bool = Field(description="The session the calling access token belongs to")
 
 
 class RefreshRequest(BaseModel):
@@ -61,3 +87,19 @@ class PasswordChange(BaseModel):
     # is allowed; a wrong one is a 403, not a 422.
     current_password: str = Field(min_length=1, max_length=4096)
     new_password: Password = Field(description="8–128 characters")
+
+
+class InviteCreate(BaseModel):
+    # Strict: a positive integer, not `true`, `"7"` or `7.0`.
+    expires_days: int = Field(default=7, ge=1, le=3650, strict=True, description="1–3650, default 7")
+    uses: int = Field(default=1, ge=1, le=1_000_000, strict=True, description="Signups it allows, default 1")
+
+
+class InvitePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str = Field(description="What a person signs up with (the `invite` field of a signup)")
+    expires_at: datetime
+    uses_left: int
+    created_at: datetime

@@ -10,13 +10,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.exceptions import AccountDisabled, AuthError, TokenInvalid, TokenMissing
+from api.auth import invites
+from api.auth.exceptions import AccountDisabled, AuthError, TokenInvalid, TokenMissing, TokenRevoked
 from api.auth.models import RefreshToken, User
 from api.auth.passwords import PasswordHasher
-from api.auth.schemas import USERNAME_PATTERN, SignupRequest, TokenPair
-from api.auth.throttle import LoginThrottle, throttle_key
+from api.auth.schemas import USERNAME_PATTERN, AccountFields, SignupRequest, TokenPair
+from api.auth.sessions import revoke_family, start_session, touch_session
+from api.auth.throttle import LoginThrottle, SignupThrottle, throttle_key
 from api.auth.tokens import TokenClaims, TokenType, decode_token, issue_token
-from api.config import Settings
+from api.config import Settings, SignupMode
 from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotAuthenticated
 
@@ -28,6 +30,11 @@ VALID_USERNAME = re.compile(USERNAME_PATTERN)
 class Authenticated:
     user: User
     claims: TokenClaims
+
+    @property
+    def session_id(self) -> int | None:
+        """The login this token came from (None for tokens made otherwise)."""
+        return self.claims.session_id
 
 
 async def get_user_by_username(session: AsyncSession, username: str) -> User | None:
@@ -48,29 +55,64 @@ async def authenticate_access_token(
         raise TokenInvalid
     if not user.is_active:
         raise AccountDisabled
+    if user.tokens_valid_after is not None and claims.issued_at < user.tokens_valid_after:
+        raise TokenRevoked
     return Authenticated(user=user, claims=claims)
 
 
-async def signup(*, db: Database, hasher: PasswordHasher, data: SignupRequest) -> User:
+async def signup(
+    *,
+    db: Database,
+    hasher: PasswordHasher,
+    throttle: SignupThrottle,
+    mode: SignupMode,
+    address: str,
+    data: SignupRequest,
+) -> User:
+    """A new account, as the SIGNUP `mode` allows. Everything that can refuse it is checked
+    before the password is hashed, then decided for good in the write transaction that
+    stores the user, so a use of an invite and a place in the throttle are taken only by a
+    signup that succeeds."""
+    if mode == "closed":
+        raise Forbidden("Signup is closed: ask an administrator for an account")
+    await throttle.check(address)
     async with db.session() as session:
-        if await get_user_by_username(session, data.username) is not None:
-            raise Conflict("Username already taken")
-    password_hash = await hasher.hash(data.password)
-    user = User(
+        if mode == "invite":
+            await invites.check_invite(session, data.invite)
+        await ensure_username_free(session, data.username)
+    user = new_user(data, await hasher.hash(data.password))
+    async with db.writing() as session:
+        await throttle.record(session, address)
+        if mode == "invite":
+            await invites.spend_invite(session, data.invite)
+        await add_user(session, user)
+    return user
+
+
+async def ensure_username_free(session: AsyncSession, username: str) -> None:
+    if await get_user_by_username(session, username) is not None:
+        raise Conflict("Username already taken")
+
+
+def new_user(data: AccountFields, password_hash: str, *, is_admin: bool = False) -> User:
+    return User(
         username=data.username,
         username_key=data.username.lower(),
         display_name=data.display_name or data.username,
         password_hash=password_hash,
-        is_admin=False,
+        is_admin=is_admin,
         is_active=True,
         created_at=utcnow(),
     )
+
+
+async def add_user(session: AsyncSession, user: User) -> None:
+    """Insert `user` in the caller's transaction; its id is set on return."""
+    session.add(user)
     try:
-        async with db.writing() as session:
-            session.add(user)
+        await session.flush()
     except IntegrityError as exc:  # a concurrent signup took it between check and insert
         raise Conflict("Username already taken") from exc
-    return user
 
 
 async def login(
@@ -81,9 +123,13 @@ async def login(
     settings: Settings,
     username: str,
     password: str,
+    address: str | None = None,
+    user_agent: str | None = None,
 ) -> TokenPair:
+    """A token pair starting a new session. `address` is the client's, for the throttle
+    per address; `user_agent` is what the session list shows."""
     key = throttle_key(username)
-    failures = await throttle.check(key)
+    failures = await throttle.check(key, address)
     async with db.session() as session:
         user = await get_user_by_username(session, username)
     too_long = len(password) > MAX_PASSWORD_LENGTH
@@ -91,7 +137,7 @@ async def login(
         password[:MAX_PASSWORD_LENGTH], None if user is None or too_long else user.password_hash
     )
     if user is None or not matches:
-        await throttle.record_failure(key)
+        await throttle.record_failure(key, address)
         raise NotAuthenticated("Incorrect username or password")
     if not user.is_active:
         raise Forbidden("Account deactivated")
@@ -100,7 +146,10 @@ async def login(
     async with db.writing() as session:
         if new_hash is not None:
             await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
-        return _issue_pair(session, settings, user.id, family=uuid.uuid4().hex)
+        family = uuid.uuid4().hex
+        login_session = start_session(session, user_id=user.id, family=family, user_agent=user_agent)
+        await session.flush()
+        return _issue_pair(session, settings, user.id, family=family, session_id=login_session.id)
 
 
 async def refresh(*, db: Database, settings: Settings, refresh_token: str) -> TokenPair:
@@ -126,12 +175,13 @@ async def _rotate(session: AsyncSession, settings: Settings, claims: TokenClaims
         .values(spent_at=now)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
-        await _revoke_family(session, row.family)
+        await revoke_family(session, row.family)
         return None
     user = await session.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("Invalid refresh token")
-    return _issue_pair(session, settings, user.id, family=row.family)
+    session_id = await touch_session(session, row.family)
+    return _issue_pair(session, settings, user.id, family=row.family, session_id=session_id)
 
 
 async def logout(*, db: Database, settings: Settings, refresh_token: str) -> None:
@@ -143,10 +193,20 @@ async def logout(*, db: Database, settings: Settings, refresh_token: str) -> Non
     async with db.writing() as session:
         row = await session.scalar(select(RefreshToken).where(RefreshToken.jti_hash == claims.jti_hash))
         if row is not None and row.user_id == claims.user_id:
-            await _revoke_family(session, row.family)
+            await revoke_family(session, row.family)
+
+
+async def logout_all(*, db: Database, user_id: int) -> None:
+    """Every refresh token of the user and every access token issued before now stop working.
+    The caller tells live connections (RoomEvents.tokens_revoked) once this has committed."""
+    async with db.writing() as session:
+        await revoke_user_tokens(session, user_id)
+        await revoke_access_tokens(session, user_id)
 
 
 async def revoke_user_tokens(session: AsyncSession, user_id: int) -> None:
+    """Every refresh token of the user stops working, which ends all of their sessions
+    (a session is live while one of its refresh tokens works). Access tokens are untouched."""
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
@@ -154,12 +214,10 @@ async def revoke_user_tokens(session: AsyncSession, user_id: int) -> None:
     )
 
 
-async def _revoke_family(session: AsyncSession, family: str) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+async def revoke_access_tokens(session: AsyncSession, user_id: int) -> None:
+    """Every access token of the user issued before now is refused from now on, whatever
+    happens to the account later (a reactivation does not bring them back)."""
+    await session.execute(update(User).where(User.id == user_id).values(tokens_valid_after=utcnow()))
 
 
 def _refresh_claims(settings: Settings, token: str) -> TokenClaims:
@@ -169,12 +227,15 @@ def _refresh_claims(settings: Settings, token: str) -> TokenClaims:
         raise NotAuthenticated("Invalid or expired refresh token") from exc
 
 
-def _issue_pair(session: AsyncSession, settings: Settings, user_id: int, *, family: str) -> TokenPair:
+def _issue_pair(
+    session: AsyncSession, settings: Settings, user_id: int, *, family: str, session_id: int
+) -> TokenPair:
     access, _ = issue_token(
         key=settings.signing_key,
         user_id=user_id,
         type=TokenType.access,
         lifetime=settings.access_token_lifetime,
+        session_id=session_id,
     )
     refresh_token, claims = issue_token(
         key=settings.signing_key,

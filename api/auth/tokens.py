@@ -1,4 +1,9 @@
-"""JSON Web Tokens: HS256, with `sub`, `exp`, `iat`, `jti` and a `type`."""
+"""JSON Web Tokens: HS256, with `sub`, `exp`, `iat`, `jti`, a `type` and, for a login's
+tokens, `sid` (its session).
+
+`iat` and `exp` carry microseconds (RFC 7519's NumericDate may be fractional; python-jose
+takes it): a logout-all refuses tokens issued before it, and one issued in the same second
+right after it must still work."""
 
 from __future__ import annotations
 
@@ -29,30 +34,42 @@ class TokenClaims:
     jti: str
     issued_at: datetime
     expires_at: datetime
+    session_id: int | None = None
 
     @property
     def jti_hash(self) -> str:
         return hashlib.sha256(self.jti.encode()).hexdigest()
 
 
-def issue_token(*, key: str, user_id: int, type: TokenType, lifetime: timedelta) -> tuple[str, TokenClaims]:
-    # Whole seconds: that is what `exp` and `iat` carry, so claims match the token.
-    now = datetime.now(UTC).replace(microsecond=0)
+def issue_token(
+    *, key: str, user_id: int, type: TokenType, lifetime: timedelta, session_id: int | None = None
+) -> tuple[str, TokenClaims]:
+    issued = _numeric_date(datetime.now(UTC).timestamp())
+    expires = _numeric_date(issued + lifetime.total_seconds())
     claims = TokenClaims(
         user_id=user_id,
         type=type,
         jti=uuid.uuid4().hex,
-        issued_at=now,
-        expires_at=now + lifetime,
+        # Read back from the numbers the token carries, so the claims match it exactly.
+        issued_at=datetime.fromtimestamp(issued, UTC),
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        session_id=session_id,
     )
-    payload = {
+    payload: dict[str, object] = {
         "sub": str(user_id),
         "type": type.value,
         "jti": claims.jti,
-        "iat": int(now.timestamp()),
-        "exp": int(claims.expires_at.timestamp()),
+        "iat": issued,
+        "exp": expires,
     }
+    if session_id is not None:
+        payload["sid"] = session_id
     return jwt.encode(payload, key, algorithm=ALGORITHM), claims
+
+
+def _numeric_date(timestamp: float) -> float:
+    """Seconds since the epoch, to the microsecond the database keeps."""
+    return round(timestamp, 6)
 
 
 def decode_token(*, key: str, token: str, expected: TokenType) -> TokenClaims:
@@ -77,6 +94,9 @@ def decode_token(*, key: str, token: str, expected: TokenType) -> TokenClaims:
     user_id = parse_id(payload["sub"]) if isinstance(payload["sub"], str) else None
     if user_id is None:
         raise TokenInvalid
+    session_id = payload.get("sid")
+    if session_id is not None and (type(session_id) is not int or parse_id(session_id) is None):
+        raise TokenInvalid
     try:
         return TokenClaims(
             user_id=user_id,
@@ -84,6 +104,7 @@ def decode_token(*, key: str, token: str, expected: TokenType) -> TokenClaims:
             jti=str(payload["jti"]),
             issued_at=datetime.fromtimestamp(payload["iat"], UTC),
             expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+            session_id=session_id,
         )
     except (ValueError, TypeError, OverflowError, OSError) as exc:
         raise TokenInvalid from exc

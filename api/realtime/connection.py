@@ -29,6 +29,9 @@ from api.realtime.wire import OutFrame, Wire
 
 logger = logging.getLogger(__name__)
 
+# The credential of a connection opened with a login access token; API tokens are "api:<id>".
+LOGIN_CREDENTIAL = "login"
+
 # Seconds a client that stopped reading gets to take its close frame before it is cut off.
 CLOSE_GRACE = 10.0
 

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Sequence
 from api.auth.schemas import UserSummary
 from api.messages.schemas import MessagePublic
 from api.messages.writer import ReadMoved, Stored
+from api.realtime.connection import LOGIN_CREDENTIAL
 from api.realtime.envelope import Envelope, Kind
 from api.realtime.hub import Hub, new_message_envelope
 from api.realtime.protocol import (
     ACCOUNT_DISABLED,
     ROOM_DELETED,
+    TOKEN_REVOKED,
     CloseReason,
     delete_frame,
     edit_frame,
@@ -143,6 +145,11 @@ class RoomEvents:
         await self._hub.publish(
             Envelope(Kind.CLOSE, user_id=user_id, close=reason.reason, credential=credential)
         )
+
+    async def tokens_revoked(self, user_id: int) -> None:
+        """A logout-all: the user's connections opened with a login access token close (4401
+        `token_revoked`); those of their API tokens stay."""
+        await self.close_connections(user_id, TOKEN_REVOKED, credential=LOGIN_CREDENTIAL)
 
 
 def _json(room: RoomPublic) -> dict[str, object]:

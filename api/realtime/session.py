@@ -29,7 +29,7 @@ from api.messages.writer import InvalidReply, Stored
 from api.ratelimit import TokenBucket
 from api.reading import service as reading
 from api.realtime import access
-from api.realtime.connection import Connection, Subscription
+from api.realtime.connection import LOGIN_CREDENTIAL, Connection, Subscription
 from api.realtime.protocol import (
     FRAME_TOO_BIG,
     INVALID_PARAMETER,
@@ -82,7 +82,7 @@ class Identity:
     display_name: str
     is_admin: bool
     expires_at: datetime | None
-    credential: str = "login"
+    credential: str = LOGIN_CREDENTIAL
 
     @classmethod
     def of(cls, authenticated: Authenticated) -> Identity:

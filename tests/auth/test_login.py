@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from jose import jwt
 from sqlalchemy import select, update
@@ -30,10 +31,11 @@ async def test_login_returns_a_token_pair(client: httpx.AsyncClient, app: FastAP
     claims = jwt.get_unverified_claims(body["access_token"])
     assert set(claims) >= {"sub", "exp", "iat", "jti", "type"}
     assert claims["type"] == "access"
-    assert claims["exp"] - claims["iat"] == 15 * 60
+    # Both carry microseconds (a logout-all compares them to the microsecond).
+    assert claims["exp"] - claims["iat"] == pytest.approx(15 * 60, abs=1e-5)
     refresh = jwt.get_unverified_claims(body["refresh_token"])
     assert refresh["type"] == "refresh"
-    assert refresh["exp"] - refresh["iat"] == 14 * 24 * 3600
+    assert refresh["exp"] - refresh["iat"] == pytest.approx(14 * 24 * 3600, abs=1e-5)
     assert jwt.get_unverified_header(body["access_token"])["alg"] == "HS256"
 
 
