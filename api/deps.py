@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from api import logs
 from api.auth.exceptions import AuthError
 from api.auth.models import User
 from api.auth.service import authenticate_access_token
@@ -56,6 +57,7 @@ async def get_current_user(
         authenticated = await authenticate_access_token(session=session, settings=settings, token=token)
     except AuthError as exc:
         raise NotAuthenticated(exc.detail) from exc
+    logs.user_id.set(authenticated.user.id)
     return authenticated.user
 
 

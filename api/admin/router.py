@@ -67,7 +67,7 @@ async def list_rooms(
 )
 async def delete_room(room_id: str, admin: SiteAdmin, context: ContextDep, session: SessionDep) -> None:
     access = await rooms.get_room_access(session, room_id=room_id, user=admin)
-    await rooms.delete_room(db=context.db, room_id=access.room.id)
+    await rooms.delete_room(db=context.db, actor_id=admin.id, room_id=access.room.id)
     await context.events.room_deleted(access.room.id)
 
 

@@ -6,6 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate
+from api.audit.models import AuditAction
+from api.audit.service import record
 from api.auth.models import User
 from api.auth.service import revoke_user_tokens
 from api.db import Database
@@ -35,6 +37,8 @@ async def update_user(
         if user is None:
             raise NotFound("User not found")
         deactivated = user.is_active and data.is_active is False
+        for action in _audited_changes(user, data):
+            record(session, actor_id=admin.id, action=action, target_id=user.id)
         if data.is_active is not None:
             user.is_active = data.is_active
         if data.is_admin is not None:
@@ -42,6 +46,15 @@ async def update_user(
         if deactivated:
             await revoke_user_tokens(session, user.id)
         return UserAdmin.model_validate(user, from_attributes=True), deactivated
+
+
+def _audited_changes(user: User, data: UserAdminUpdate) -> list[AuditAction]:
+    actions = []
+    if data.is_active is not None and data.is_active != user.is_active:
+        actions.append(AuditAction.user_activate if data.is_active else AuditAction.user_deactivate)
+    if data.is_admin is not None and data.is_admin != user.is_admin:
+        actions.append(AuditAction.admin_grant if data.is_admin else AuditAction.admin_revoke)
+    return actions
 
 
 async def stats(session: AsyncSession, *, connections: int) -> Stats:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit.models import AuditAction
+from api.audit.service import record
 from api.auth.models import User
 from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotFound
@@ -144,6 +146,15 @@ async def delete_message(*, db: Database, access: RoomAccess, seq: str) -> Messa
             return None
         message.body = ""
         message.deleted_at = utcnow()
+        if not is_author:
+            record(
+                session,
+                actor_id=access.user.id,
+                action=AuditAction.message_delete,
+                room_id=access.room.id,
+                target_id=message.author_id,
+                detail={"seq": message.seq},
+            )
         return message
 
 

@@ -70,7 +70,9 @@ async def read_room(access: VisibleRoom, session: SessionDep) -> RoomPublic:
 async def update_room(data: RoomUpdate, access: VisibleRoom, context: ContextDep) -> RoomPublic:
     if not (access.is_manager or access.user.is_admin):
         raise Forbidden("Only the room's owners and admins, or a site admin, can change it")
-    return await service.update_room(db=context.db, room_id=access.room.id, data=data)
+    return await service.update_room(
+        db=context.db, actor_id=access.user.id, room_id=access.room.id, data=data
+    )
 
 
 @router.delete(
@@ -83,7 +85,7 @@ async def update_room(data: RoomUpdate, access: VisibleRoom, context: ContextDep
 async def delete_room(access: VisibleRoom, context: ContextDep) -> None:
     if not (access.role == "owner" or access.user.is_admin):
         raise Forbidden("Only an owner or a site admin can delete a room")
-    await service.delete_room(db=context.db, room_id=access.room.id)
+    await service.delete_room(db=context.db, actor_id=access.user.id, room_id=access.room.id)
     await context.events.room_deleted(access.room.id)
 
 
