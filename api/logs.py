@@ -96,15 +96,18 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+def formatter_for(settings: Settings) -> logging.Formatter:
+    return JsonFormatter() if settings.log_format == "json" else TextFormatter()
+
+
 def logging_config(settings: Settings) -> dict[str, Any]:
     """A `logging.config.dictConfig` for the CLI and for Uvicorn (which applies it in every
     worker process): every logger writes through one handler on stderr."""
-    formatter = JsonFormatter if settings.log_format == "json" else TextFormatter
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"context": {"()": RequestContext}, "redact": {"()": RedactTokens}},
-        "formatters": {"hubbub": {"()": formatter}},
+        "formatters": {"hubbub": {"()": formatter_for, "settings": settings}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
