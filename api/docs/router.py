@@ -3,8 +3,11 @@
 Their scripts and style sheets come from the `fastapi-offline` package, which ships
 Swagger UI's and ReDoc's release bundles. They are served under a path that names the
 package's version, so browsers may keep them for a year: an upgrade changes the path.
-The pages are FastAPI's own; their inline script (and ReDoc's inline style) are allowed
-by hash, so the page's Content-Security-Policy lets nothing else run.
+The pages are FastAPI's own. Their inline scripts are allowed by hash, so no other
+script can run on them. ReDoc also inserts style sheets as it renders (styled-components,
+and perfect-scrollbar's when its bundle loads, before any nonce could reach it) and runs
+its search index in a worker made from a blob of its own code, so its page also allows
+inline styles (which cannot run code) and blob: workers.
 """
 
 from __future__ import annotations
@@ -39,21 +42,21 @@ SWAGGER_UI_PARAMETERS: dict[str, Any] = {
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
 
 
-def content_security_policy(html: str) -> str:
+def content_security_policy(page: str, *, redoc: bool = False) -> str:
     """The page's policy: its own origin's assets, plus its inline blocks by hash."""
     hashes: dict[str, list[str]] = {"script": [], "style": []}
-    for tag, body in _INLINE.findall(html):
+    for tag, body in _INLINE.findall(page):
         digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
         hashes[tag].append(f"'sha256-{digest}'")
     return "; ".join(
         [
             "default-src 'none'",
             " ".join(["script-src 'self'", *hashes["script"]]),
-            " ".join(["style-src 'self'", *hashes["style"]]),
+            "style-src 'self' 'unsafe-inline'" if redoc else " ".join(["style-src 'self'", *hashes["style"]]),
+            "worker-src blob:" if redoc else "worker-src 'none'",
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",
-            "worker-src blob:",
             "base-uri 'none'",
             "form-action 'self'",
             "frame-ancestors 'none'",
@@ -61,9 +64,9 @@ def content_security_policy(html: str) -> str:
     )
 
 
-def _page(response: HTMLResponse) -> HTMLResponse:
-    html = bytes(response.body).decode()
-    response.headers["Content-Security-Policy"] = content_security_policy(html)
+def _page(response: HTMLResponse, *, redoc: bool = False) -> HTMLResponse:
+    page = bytes(response.body).decode()
+    response.headers["Content-Security-Policy"] = content_security_policy(page, redoc=redoc)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -111,7 +114,8 @@ async def redoc(request: Request) -> HTMLResponse:
             redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
             redoc_favicon_url=f"{root}{FAVICON}",
             with_google_fonts=False,
-        )
+        ),
+        redoc=True,
     )
 
 
