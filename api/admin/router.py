@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 
 from api.admin import service
 from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate
@@ -19,7 +21,10 @@ router = APIRouter(
     "/users",
     response_model=list[UserAdmin],
     summary="List and search users",
-    description="`q` filters by a case-insensitive substring of the username.",
+    description=(
+        "**Site admins.** Every account, active or not, by id; `q` filters by a case-insensitive "
+        "substring of the username, `limit` and `offset` page. Changes nothing."
+    ),
 )
 async def list_users(
     _admin: SiteAdmin, session: SessionDep, q: Search = None, limit: Limit = 100, offset: Offset = 0
@@ -32,13 +37,30 @@ async def list_users(
     response_model=UserAdmin,
     summary="Deactivate, reactivate, grant or remove admin",
     description=(
-        "Deactivating revokes the user's refresh tokens and closes their live connections "
-        "(1008 `account_disabled`); their access tokens stop working at once."
+        "**Site admins.** Send the fields to change. Deactivating revokes the user's refresh tokens, "
+        "their access tokens stop working at once, and their live connections on every worker close "
+        "(1008 `account_disabled`); they cannot log in until reactivated. Reactivating lets them log "
+        "in again. Granting or removing admin rights takes effect from the user's next request; "
+        "their open connections stay. Nobody can deactivate themself or remove their own admin "
+        "rights (409). Each change is written to the audit log."
     ),
     responses=error_responses(NotFound, Conflict),
 )
 async def update_user(
-    user_id: str, data: UserAdminUpdate, admin: SiteAdmin, context: ContextDep
+    user_id: str,
+    data: Annotated[
+        UserAdminUpdate,
+        Body(
+            openapi_examples={
+                "deactivate": {"summary": "Deactivate an account", "value": {"is_active": False}},
+                "reactivate": {"summary": "Reactivate an account", "value": {"is_active": True}},
+                "grant": {"summary": "Make a site admin", "value": {"is_admin": True}},
+                "revoke": {"summary": "Remove admin rights", "value": {"is_admin": False}},
+            }
+        ),
+    ],
+    admin: SiteAdmin,
+    context: ContextDep,
 ) -> UserAdmin:
     user, deactivated = await service.update_user(db=context.db, admin=admin, user_id=user_id, data=data)
     if deactivated:
@@ -50,7 +72,10 @@ async def update_user(
     "/rooms",
     response_model=list[RoomPublic],
     summary="List every room",
-    description="Public and private, newest first.",
+    description=(
+        "**Site admins.** Public and private rooms, newest first; `q` filters by a case-insensitive "
+        "substring of the name, `limit` and `offset` page. Changes nothing."
+    ),
 )
 async def list_rooms(
     _admin: SiteAdmin, session: SessionDep, q: Search = None, limit: Limit = 100, offset: Offset = 0
@@ -62,7 +87,11 @@ async def list_rooms(
     "/rooms/{room_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete any room",
-    description="Its memberships and messages go too; live connections close (4404 `room_deleted`).",
+    description=(
+        "**Site admins**, whether members or not. The room, its memberships, bans and messages are "
+        "deleted for good; every live connection to it, on every worker, closes with 4404 "
+        "`room_deleted`. Written to the audit log."
+    ),
     responses=error_responses(NotFound),
 )
 async def delete_room(room_id: str, admin: SiteAdmin, context: ContextDep, session: SessionDep) -> None:
@@ -71,6 +100,15 @@ async def delete_room(room_id: str, admin: SiteAdmin, context: ContextDep, sessi
     await context.events.room_deleted(access.room.id)
 
 
-@router.get("/stats", response_model=Stats, summary="Counts of users, rooms, messages and connections")
+@router.get(
+    "/stats",
+    response_model=Stats,
+    summary="Counts of users, rooms, messages and connections",
+    description=(
+        "**Site admins.** Accounts, rooms and stored messages in the database, and open WebSocket "
+        "connections on every worker (exact for the worker answering, at most ten seconds old for "
+        "the others). Changes nothing. `/metrics` has more, per worker."
+    ),
+)
 async def stats(_admin: SiteAdmin, session: SessionDep, context: ContextDep) -> Stats:
     return await service.stats(session, connections=await context.hub.connections_everywhere())
