@@ -79,10 +79,12 @@ class Edge:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", ()))
-                if not any(name == _CSP for name, _ in headers):
+                headers = [*message.get("headers", ()), *added]
+                for name, _ in headers:
+                    if name == _CSP:
+                        break
+                else:
                     headers.append(_DEFAULT_CSP)
-                headers.extend(added)
                 message["headers"] = headers
             await send(message)
 
