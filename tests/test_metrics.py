@@ -9,12 +9,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from redis.asyncio import Redis
 
 from api.main import create_app
+from api.metrics import Metrics
 from tests.conftest import make_settings
 from tests.factories import create_room, send, signup
+from tests.servers import free_port
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -125,3 +129,18 @@ async def test_with_redis_each_worker_answers_for_every_worker(
         samples = await scrape(c)
         assert a_id not in workers_in(samples) and b_id not in workers_in(samples)
         assert values(samples, "hubbub_workers") == [1.0]
+
+
+async def test_an_unreachable_redis_leaves_the_local_figures(caplog: pytest.LogCaptureFixture) -> None:
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+    metrics = Metrics(worker_id="here")
+    metrics.share_through(unreachable, interval=0.05)
+    try:
+        await metrics.start()
+        text = (await metrics.render()).decode()
+        await metrics.stop()
+    finally:
+        await unreachable.aclose()
+    assert "hubbub_workers 1.0" in text
+    assert 'worker="here"' in text
+    assert "reading the other workers' metrics failed" in caplog.text
