@@ -1,4 +1,4 @@
-"""The `hubbub` command: serve, migrate, create-admin."""
+"""The `hubbub` command: serve, migrate, create-admin, backup."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import make_url, select, update
 
 from api.auth.models import User
 from api.auth.passwords import PasswordHasher
 from api.auth.schemas import SignupRequest
+from api.backup import BackupError, backup_sqlite
 from api.config import Settings
 from api.db import Database
+from api.logs import RequestContext, formatter_for, logging_config
 from api.migrate import upgrade
 
 logger = logging.getLogger("hubbub")
@@ -27,13 +30,17 @@ logger = logging.getLogger("hubbub")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings()
     except ValidationError as exc:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         problems = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
         logger.error("configuration error: %s", problems)
         return 2
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter_for(settings))
+    handler.addFilter(RequestContext())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger().setLevel(settings.log_level)
     result: int = args.handler(settings, args)
     return result
@@ -58,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.add_argument("--display-name")
     admin.set_defaults(handler=_create_admin)
+
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database while the server runs (PostgreSQL: use pg_dump)"
+    )
+    backup.add_argument("path", type=Path, help="the backup file to write (replaced if it exists)")
+    backup.set_defaults(handler=_backup)
     return parser
 
 
@@ -79,6 +92,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level.lower(),
+        log_config=logging_config(settings),
         **uvicorn_options(settings),
     )
     return 0
@@ -101,6 +115,22 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     logger.info("the database is up to date")
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    if make_url(settings.database_url).get_backend_name() != "sqlite":
+        logger.error(
+            "hubbub backup copies SQLite databases; back up PostgreSQL with pg_dump "
+            "(for example: pg_dump --format=custom --file=hubbub.dump DATABASE), see the README"
+        )
+        return 2
+    try:
+        size = backup_sqlite(settings.database_url, args.path)
+    except BackupError as exc:
+        logger.error("%s", exc)
+        return 2
+    logger.info("backed up the database to %s (%d bytes)", args.path, size)
     return 0
 
 

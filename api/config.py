@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     broker_url: str = "memory://"
     allowed_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # How often each worker shares its figures for /metrics through Redis; they expire
+    # after three intervals, so a dead worker's figures vanish.
+    metrics_interval_seconds: float = Field(default=5, gt=0)
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)

@@ -57,7 +57,9 @@ async def open_context(settings: Settings) -> AsyncIterator[AppContext]:
         if redis is not None
         else MemoryPresence()
     )
-    metrics = Metrics()
+    metrics = Metrics(worker_id=worker_id)
+    if redis is not None:
+        metrics.share_through(redis, interval=settings.metrics_interval_seconds)
     hub = Hub(
         broker=broker,
         presence=presence,
@@ -95,8 +97,10 @@ async def open_context(settings: Settings) -> AsyncIterator[AppContext]:
     try:
         await hub.start()
         writer.start()
+        await metrics.start()
         yield context
     finally:
+        await metrics.stop()
         await hub.stop(grace=settings.shutdown_grace_seconds)
         await writer.stop()
         hasher.close()

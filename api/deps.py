@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from api import logs
 from api.auth.exceptions import AuthError
 from api.auth.models import User
 from api.auth.service import Authenticated, authenticate_access_token
@@ -54,9 +55,11 @@ async def get_authenticated(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Authenticated:
     try:
-        return await authenticate_access_token(session=session, settings=settings, token=token)
+        authenticated = await authenticate_access_token(session=session, settings=settings, token=token)
     except AuthError as exc:
         raise NotAuthenticated(exc.detail) from exc
+    logs.user_id.set(authenticated.user.id)
+    return authenticated
 
 
 AuthenticatedDep = Annotated[Authenticated, Depends(get_authenticated)]

@@ -11,11 +11,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from api.admin.router import router as admin_router
+from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.config import Settings
 from api.context import open_context
+from api.docs.router import install_docs
+from api.edge import Edge
 from api.errors import install_error_handlers
 from api.logs import redact_tokens_in_server_logs
 from api.messages.router import router as messages_router
@@ -23,28 +27,49 @@ from api.ops.router import router as ops_router
 from api.reading.router import router as reading_router
 from api.realtime.router import install_websocket_refusals
 from api.realtime.router import router as realtime_router
-from api.realtime.wire import CaptureServerSend
 from api.rooms.router import router as rooms_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 MAX_BODY_BYTES = 1024 * 1024
 
 DESCRIPTION = """
-Hubbub: authenticated, multi-room, real-time chat.
+Hubbub: authenticated, multi-room, real-time chat. This page is also its **admin console**.
 
-Use **Authorize** with a username and password to call the authenticated routes.
-Site administrators manage users and rooms under *admin*. Live delivery is the
-WebSocket `/ws/rooms/{room_id}?token=<access token>&since=<seq>` (see the README).
+**Logging in.** Press **Authorize**, enter a username and password under
+*OAuth2PasswordBearer* (leave the client fields empty) and press *Authorize*: the page then
+sends your access token with every call. It lasts `ACCESS_TOKEN_MINUTES` (15 by default);
+log in again when calls answer 401. The first site admin is made on the server with
+`hubbub create-admin NAME`.
+
+**Administration** (the *admin* tag, site admins only): list and search users, deactivate
+and reactivate them (their live connections close and their tokens stop working), grant
+and remove admin rights, list and delete any room (its live connections close), read the
+deployment's figures, and read the **audit log** of every moderation and administration
+act. Each operation says who may call it and what it does to live connections; open one,
+press *Try it out*, then *Execute*.
+
+**Live delivery** is the WebSocket `/ws/rooms/{room_id}?token=<access token>&since=<seq>`
+(see the README). The same reference, for reading, is at [/redoc](/redoc).
 """
 
 TAGS = [
-    {"name": "auth", "description": "Accounts and tokens"},
-    {"name": "rooms", "description": "Rooms, memberships and bans"},
+    {
+        "name": "admin",
+        "description": "Site administration: users, rooms, stats and the audit log (site admins only)",
+    },
+    {"name": "auth", "description": "Accounts, logging in and tokens"},
+    {"name": "rooms", "description": "Rooms, memberships, roles and bans"},
     {"name": "messages", "description": "History, sending, editing and deleting"},
     {"name": "reading", "description": "Read cursors, unread counts and mentions"},
-    {"name": "admin", "description": "Site administration (site admins only)"},
-    {"name": "operations", "description": "Health, readiness and metrics"},
+    {"name": "operations", "description": "Health, readiness and metrics, for load balancers and Prometheus"},
 ]
+
+
+class Hubbub(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside even Starlette's ServerErrorMiddleware: its 500s get the security headers
+        # and the request id too, and WebSocket scopes get the server's own send.
+        return Edge(super().build_middleware_stack())
 
 
 class FrontendFiles(StaticFiles):
@@ -66,16 +91,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.context = context
             yield
 
-    app = FastAPI(
+    app = Hubbub(
         title="Hubbub",
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Served by api/docs, from assets Hubbub ships, instead of FastAPI's CDN-loading pages.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_websocket_refusals(app)
-    for router in (auth_router, rooms_router, messages_router, reading_router, admin_router, ops_router):
+    routers = (
+        auth_router,
+        rooms_router,
+        messages_router,
+        reading_router,
+        admin_router,
+        audit_router,
+        ops_router,
+    )
+    for router in routers:
         app.include_router(router, max_body_size=MAX_BODY_BYTES)
     # No body limit on the WebSocket route: frames have their own (WS_MAX_FRAME_BYTES), and a
     # limit's wrappers would stay alive, in memory, for as long as each connection is open.
@@ -87,6 +124,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(CaptureServerSend)  # outermost: it must see the server's own send
+    install_docs(app)
     app.mount("/", FrontendFiles(directory=FRONTEND_DIR, html=True), name="frontend")
     return app

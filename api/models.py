@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
+from api.audit.models import AuditEntry
 from api.auth.models import AddressHit, Invite, LoginFailure, LoginSession, RefreshToken, User
 from api.db import Base
 from api.messages.models import Message, MessageMention
@@ -7,6 +8,7 @@ from api.rooms.models import Membership, Role, Room, RoomBan
 
 __all__ = [
     "AddressHit",
+    "AuditEntry",
     "Base",
     "Invite",
     "LoginFailure",

@@ -78,18 +78,20 @@ class Server:
         return False
 
     async def metric(self, name: str) -> float:
-        """One value from Hubbub's Prometheus `/metrics` (NaN when absent)."""
+        """One figure from Hubbub's Prometheus `/metrics`, summed over its series (each worker
+        has its own, labelled `worker`); NaN when absent."""
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         try:
             writer.write(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
             body = await reader.read()
         finally:
             writer.close()
-        prefix = name.encode() + b" "
-        for line in body.splitlines():
-            if line.startswith(prefix):
-                return float(line[len(prefix) :])
-        return float("nan")
+        values = [
+            float(line.rsplit(b" ", 1)[1])
+            for line in body.splitlines()
+            if line.startswith((name.encode() + b" ", name.encode() + b"{"))
+        ]
+        return sum(values) if values else float("nan")
 
     async def stop(self) -> None:
         if self.process.returncode is None:

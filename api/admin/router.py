@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 
 from api.admin import service
 from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate, UserCreate
@@ -21,7 +23,10 @@ router = APIRouter(
     "/users",
     response_model=list[UserAdmin],
     summary="List and search users",
-    description="`q` filters by a case-insensitive substring of the username.",
+    description=(
+        "**Site admins.** Every account, active or not, by id; `q` filters by a case-insensitive "
+        "substring of the username, `limit` and `offset` page. Changes nothing."
+    ),
 )
 async def list_users(
     _admin: SiteAdmin, session: SessionDep, q: Search = None, limit: Limit = 100, offset: Offset = 0
@@ -34,7 +39,10 @@ async def list_users(
     status_code=status.HTTP_201_CREATED,
     response_model=UserAdmin,
     summary="Create an account",
-    description="Whatever `SIGNUP` says. Give the person their username and password.",
+    description=(
+        "**Site admins.** Makes an account whatever `SIGNUP` says; give the person their username "
+        "and password. Touches no live connection. Written to the audit log (`user_create`)."
+    ),
     responses=error_responses(Conflict),
 )
 async def create_user(data: UserCreate, admin: SiteAdmin, context: ContextDep) -> UserAdmin:
@@ -46,13 +54,30 @@ async def create_user(data: UserCreate, admin: SiteAdmin, context: ContextDep) -
     response_model=UserAdmin,
     summary="Deactivate, reactivate, grant or remove admin",
     description=(
-        "Deactivating revokes the user's refresh tokens and closes their live connections "
-        "(1008 `account_disabled`); their access tokens stop working at once."
+        "**Site admins.** Send the fields to change. Deactivating revokes the user's refresh tokens, "
+        "their access tokens stop working at once, and their live connections on every worker close "
+        "(1008 `account_disabled`); they cannot log in until reactivated. Reactivating lets them log "
+        "in again. Granting or removing admin rights takes effect from the user's next request; "
+        "their open connections stay. Nobody can deactivate themself or remove their own admin "
+        "rights (409). Each change is written to the audit log."
     ),
     responses=error_responses(NotFound, Conflict),
 )
 async def update_user(
-    user_id: str, data: UserAdminUpdate, admin: SiteAdmin, context: ContextDep
+    user_id: str,
+    data: Annotated[
+        UserAdminUpdate,
+        Body(
+            openapi_examples={
+                "deactivate": {"summary": "Deactivate an account", "value": {"is_active": False}},
+                "reactivate": {"summary": "Reactivate an account", "value": {"is_active": True}},
+                "grant": {"summary": "Make a site admin", "value": {"is_admin": True}},
+                "revoke": {"summary": "Remove admin rights", "value": {"is_admin": False}},
+            }
+        ),
+    ],
+    admin: SiteAdmin,
+    context: ContextDep,
 ) -> UserAdmin:
     user, deactivated = await service.update_user(db=context.db, admin=admin, user_id=user_id, data=data)
     if deactivated:
@@ -64,7 +89,10 @@ async def update_user(
     "/rooms",
     response_model=list[RoomPublic],
     summary="List every room",
-    description="Public and private, newest first.",
+    description=(
+        "**Site admins.** Public and private rooms, newest first; `q` filters by a case-insensitive "
+        "substring of the name, `limit` and `offset` page. Changes nothing."
+    ),
 )
 async def list_rooms(
     _admin: SiteAdmin, session: SessionDep, q: Search = None, limit: Limit = 100, offset: Offset = 0
@@ -76,12 +104,16 @@ async def list_rooms(
     "/rooms/{room_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete any room",
-    description="Its memberships and messages go too; live connections close (4404 `room_deleted`).",
+    description=(
+        "**Site admins**, whether members or not. The room, its memberships, bans and messages are "
+        "deleted for good; every live connection to it, on every worker, closes with 4404 "
+        "`room_deleted`. Written to the audit log."
+    ),
     responses=error_responses(NotFound),
 )
 async def delete_room(room_id: str, admin: SiteAdmin, context: ContextDep, session: SessionDep) -> None:
     access = await rooms.get_room_access(session, room_id=room_id, user=admin)
-    members = await rooms.delete_room(db=context.db, room_id=access.room.id)
+    members = await rooms.delete_room(db=context.db, actor_id=admin.id, room_id=access.room.id)
     await context.events.room_deleted(access.room.id, members)
 
 
@@ -91,9 +123,9 @@ async def delete_room(room_id: str, admin: SiteAdmin, context: ContextDep, sessi
     response_model=InvitePublic,
     summary="Make an invite",
     description=(
-        "A random code that lets `uses` people sign up (default 1) for `expires_days` days "
-        "(default 7): they send it as `invite` in their signup. Each successful signup takes one "
-        "use; a failed one takes none."
+        "**Site admins.** A random code that lets `uses` people sign up (default 1) for "
+        "`expires_days` days (default 7): they send it as `invite` in their signup. Each successful "
+        "signup takes one use; a failed one takes none. Written to the audit log (`invite_create`)."
     ),
 )
 async def create_invite(
@@ -106,7 +138,10 @@ async def create_invite(
     "/invites",
     response_model=list[InvitePublic],
     summary="List live invites",
-    description="Not used up, not expired, not revoked; newest first, with their codes.",
+    description=(
+        "**Site admins.** The invites that still work (not used up, not expired, not revoked), newest "
+        "first, with their codes. Changes nothing."
+    ),
 )
 async def list_invites(_admin: SiteAdmin, session: SessionDep) -> list[InvitePublic]:
     return await invites.list_invites(session)
@@ -116,13 +151,25 @@ async def list_invites(_admin: SiteAdmin, session: SessionDep) -> list[InvitePub
     "/invites/{invite_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an invite",
-    description="Its code stops working at once. An unknown or already revoked invite is 404.",
+    description=(
+        "**Site admins.** Its code stops working at once; people who signed up with it keep their "
+        "accounts. An unknown or already revoked invite is 404. Written to the audit log (`invite_revoke`)."
+    ),
     responses=error_responses(NotFound),
 )
 async def revoke_invite(invite_id: str, admin: SiteAdmin, context: ContextDep) -> None:
     await invites.revoke_invite(db=context.db, admin=admin, invite_id=invite_id)
 
 
-@router.get("/stats", response_model=Stats, summary="Counts of users, rooms, messages and connections")
+@router.get(
+    "/stats",
+    response_model=Stats,
+    summary="Counts of users, rooms, messages and connections",
+    description=(
+        "**Site admins.** Accounts, rooms and stored messages in the database, and open WebSocket "
+        "connections on every worker (exact for the worker answering, at most ten seconds old for "
+        "the others). Changes nothing. `/metrics` has more, per worker."
+    ),
+)
 async def stats(_admin: SiteAdmin, session: SessionDep, context: ContextDep) -> Stats:
     return await service.stats(session, connections=await context.hub.connections_everywhere())

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.schemas import AccountFields, UserPublic
 
@@ -10,8 +10,10 @@ class UserAdmin(UserPublic):
 
 
 class UserAdminUpdate(BaseModel):
-    is_active: bool | None = None
-    is_admin: bool | None = None
+    is_active: bool | None = Field(default=None, description="false deactivates, true reactivates")
+    is_admin: bool | None = Field(
+        default=None, description="true grants site admin rights, false removes them"
+    )
 
 
 class Stats(BaseModel):

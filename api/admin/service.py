@@ -6,6 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate, UserCreate
+from api.audit.models import AuditAction
+from api.audit.service import record
 from api.auth.models import User
 from api.auth.passwords import PasswordHasher
 from api.auth.service import (
@@ -42,6 +44,8 @@ async def update_user(
         if user is None:
             raise NotFound("User not found")
         deactivated = user.is_active and data.is_active is False
+        for action in _audited_changes(user, data):
+            record(session, actor_id=admin.id, action=action, target_id=user.id)
         if data.is_active is not None:
             user.is_active = data.is_active
         if data.is_admin is not None:
@@ -60,7 +64,23 @@ async def create_user(*, db: Database, hasher: PasswordHasher, admin: User, data
     user = new_user(data, await hasher.hash(data.password), is_admin=data.is_admin)
     async with db.writing() as session:
         await add_user(session, user)
+        record(
+            session,
+            actor_id=admin.id,
+            action=AuditAction.user_create,
+            target_id=user.id,
+            detail={"is_admin": data.is_admin},
+        )
     return UserAdmin.model_validate(user, from_attributes=True)
+
+
+def _audited_changes(user: User, data: UserAdminUpdate) -> list[AuditAction]:
+    actions = []
+    if data.is_active is not None and data.is_active != user.is_active:
+        actions.append(AuditAction.user_activate if data.is_active else AuditAction.user_deactivate)
+    if data.is_admin is not None and data.is_admin != user.is_admin:
+        actions.append(AuditAction.admin_grant if data.is_admin else AuditAction.admin_revoke)
+    return actions
 
 
 async def stats(session: AsyncSession, *, connections: int) -> Stats:

@@ -9,6 +9,8 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit.models import AuditAction
+from api.audit.service import record
 from api.auth.models import Invite, User
 from api.auth.schemas import InviteCreate, InvitePublic
 from api.db import Database, utcnow
@@ -37,6 +39,16 @@ async def create_invite(*, db: Database, admin: User, data: InviteCreate) -> Inv
     async with db.writing() as session:
         session.add(invite)
         await session.flush()
+        record(
+            session,
+            actor_id=admin.id,
+            action=AuditAction.invite_create,
+            detail={
+                "invite_id": invite.id,
+                "expires_at": invite.expires_at.isoformat(),
+                "uses": invite.uses_left,
+            },
+        )
     return InvitePublic.model_validate(invite)
 
 
@@ -57,6 +69,7 @@ async def revoke_invite(*, db: Database, admin: User, invite_id: str) -> None:
         )
         if revoked.rowcount != 1:  # type: ignore[attr-defined]
             raise NotFound("Invite not found")
+        record(session, actor_id=admin.id, action=AuditAction.invite_revoke, detail={"invite_id": target})
 
 
 async def check_invite(session: AsyncSession, code: str | None) -> None:

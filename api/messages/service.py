@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Row, Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit.models import AuditAction
+from api.audit.service import record
 from api.auth.models import User
 from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotFound
@@ -237,6 +239,15 @@ async def delete_message(*, db: Database, access: RoomAccess, seq: str) -> Messa
         message.reactions = None
         message.rev = await take_rev(session, access.room.id)
         await _replace_mentions(session, message, None)
+        if not is_author:
+            record(
+                session,
+                actor_id=access.user.id,
+                action=AuditAction.message_delete,
+                room_id=access.room.id,
+                target_id=message.author_id,
+                detail={"seq": message.seq},
+            )
         return message
 
 

@@ -46,9 +46,13 @@ async def readyz(context: ContextDep) -> Response:
 
 @router.get(
     "/metrics",
-    summary="Prometheus metrics of this worker",
+    summary="Prometheus metrics of every worker",
+    description=(
+        "Prometheus text format. Every series has a `worker` label; with Redis, any worker answers "
+        "for every worker alive (the others' figures are at most `METRICS_INTERVAL_SECONDS` old)."
+    ),
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 async def metrics(context: ContextDep) -> Response:
-    return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")
+    return Response(await context.metrics.render(), media_type="text/plain; version=0.0.4")

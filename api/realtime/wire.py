@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+# The server's own `send`, kept in WebSocket scopes by the outermost middleware (api/edge.py).
 SERVER_SEND = "hubbub.server_send"
 
 
@@ -109,16 +109,3 @@ def wire_for(websocket: WebSocket) -> Wire:
     if isinstance(protocol, WebSocketsSansIOProtocol) and not protocol.conn.extensions:
         return DirectWire(protocol)
     return AsgiWire(websocket)
-
-
-class CaptureServerSend:
-    """Outermost middleware: keeps the server's own `send` for WebSocket scopes, so a
-    connection can reach its transport. Everything else passes through untouched."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[SERVER_SEND] = send
-        await self.app(scope, receive, send)

@@ -72,7 +72,9 @@ async def read_room(access: VisibleRoom, session: SessionDep) -> RoomPublic:
 async def update_room(data: RoomUpdate, access: VisibleRoom, context: ContextDep) -> RoomPublic:
     if not (access.is_manager or access.user.is_admin):
         raise Forbidden("Only the room's owners and admins, or a site admin, can change it")
-    room, roles = await service.update_room(db=context.db, room_id=access.room.id, data=data)
+    room, roles = await service.update_room(
+        db=context.db, actor_id=access.user.id, room_id=access.room.id, data=data
+    )
     await context.events.room_updated(room, roles)
     return room
 
@@ -87,7 +89,7 @@ async def update_room(data: RoomUpdate, access: VisibleRoom, context: ContextDep
 async def delete_room(access: VisibleRoom, context: ContextDep) -> None:
     if not (access.role == "owner" or access.user.is_admin):
         raise Forbidden("Only an owner or a site admin can delete a room")
-    members = await service.delete_room(db=context.db, room_id=access.room.id)
+    members = await service.delete_room(db=context.db, actor_id=access.user.id, room_id=access.room.id)
     await context.events.room_deleted(access.room.id, members)
 
 

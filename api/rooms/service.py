@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from api.audit.models import AuditAction
+from api.audit.service import record
 from api.auth.models import User
 from api.auth.schemas import UserSummary
 from api.db import Database, utcnow
@@ -153,7 +155,7 @@ async def create_room(*, db: Database, owner: User, data: RoomCreate) -> RoomPub
 
 
 async def update_room(
-    *, db: Database, room_id: int, data: RoomUpdate
+    *, db: Database, actor_id: int, room_id: int, data: RoomUpdate
 ) -> tuple[RoomPublic, list[tuple[int, str]]]:
     """The room as changed, and its members' (user id, role), who all hear of it."""
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
@@ -164,19 +166,40 @@ async def update_room(
             room = await session.get(Room, room_id)
             if room is None:
                 raise NotFound(ROOM_NOT_FOUND)
+            changed = {
+                field: {"from": getattr(room, field), "to": value}
+                for field, value in changes.items()
+                if field != "name_key" and getattr(room, field) != value
+            }
             for field, value in changes.items():
                 setattr(room, field, value)
+            if changed:
+                record(
+                    session,
+                    actor_id=actor_id,
+                    action=AuditAction.room_update,
+                    room_id=room_id,
+                    detail=changed,
+                )
             await session.flush()
             return await room_public(session, room_id), await member_roles(session, room_id)
     except IntegrityError as exc:
         raise Conflict("A room with that name already exists") from exc
 
 
-async def delete_room(*, db: Database, room_id: int) -> list[int]:
+async def delete_room(*, db: Database, actor_id: int, room_id: int) -> list[int]:
     """Delete the room; the ids of the members it had, who all hear of it."""
     async with db.writing() as session:
         members = [user_id for user_id, _ in await member_roles(session, room_id)]
-        await session.execute(delete(Room).where(Room.id == room_id))
+        name = await session.scalar(delete(Room).where(Room.id == room_id).returning(Room.name))
+        if name is not None:
+            record(
+                session,
+                actor_id=actor_id,
+                action=AuditAction.room_delete,
+                room_id=room_id,
+                detail={"name": name},
+            )
         return members
 
 
@@ -256,6 +279,15 @@ async def change_role(
         _check_may_act_on(access, Role(target.role), new_role=role)
         if target.role == Role.owner and role != Role.owner:
             await _keep_an_owner(session, access.room.id)
+        if target.role != role:
+            record(
+                session,
+                actor_id=access.user.id,
+                action=AuditAction.role_change,
+                room_id=access.room.id,
+                target_id=target.user_id,
+                detail={"from": target.role, "to": role},
+            )
         target.role = role
         await session.flush()
         return MembershipPublic.model_validate(target), await room_public(session, access.room.id)
@@ -277,6 +309,15 @@ async def remove_member(*, db: Database, access: RoomAccess, user_id: str) -> Us
             _check_may_act_on(access, Role(target.role))
         if target.role == Role.owner:
             await _keep_an_owner(session, access.room.id)
+        if target_id != access.user.id:
+            record(
+                session,
+                actor_id=access.user.id,
+                action=AuditAction.kick,
+                room_id=access.room.id,
+                target_id=target.user_id,
+                detail={"role": target.role},
+            )
         await session.delete(target)
         return UserSummary.model_validate(target.user)
 
@@ -338,6 +379,14 @@ async def ban(*, db: Database, access: RoomAccess, user_id: int) -> tuple[BanPub
                 banned_at=utcnow(),
             )
             session.add(existing)
+            record(
+                session,
+                actor_id=access.user.id,
+                action=AuditAction.ban,
+                room_id=access.room.id,
+                target_id=user_id,
+                detail={"was_member": was_member},
+            )
             await session.flush()
             await session.refresh(existing, ["user", "banned_by"])
         return BanPublic.model_validate(existing), was_member
@@ -353,6 +402,13 @@ async def unban(*, db: Database, access: RoomAccess, user_id: str) -> None:
         if existing is None:
             raise NotFound("That user is not banned here")
         await session.delete(existing)
+        record(
+            session,
+            actor_id=access.user.id,
+            action=AuditAction.unban,
+            room_id=access.room.id,
+            target_id=target_id,
+        )
 
 
 async def _lock(session: AsyncSession, access: RoomAccess) -> RoomAccess:

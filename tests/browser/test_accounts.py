@@ -185,7 +185,6 @@ async def test_the_account_dialog_changes_the_name_and_the_password(
     await bob_context.close()
 
 
-@pytest.mark.skip(reason="needs logout-all (accounts branch)")
 async def test_log_out_everywhere(browser: Browser, server: RestartableServer) -> None:
     url = server.http_url
     ada = await person(url, "ada", "Ada")

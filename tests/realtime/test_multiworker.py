@@ -15,12 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.factories import Account, create_room, join, send, signup
 from tests.realtime.client import Client, joined
-from tests.servers import ServerProcess, free_port
+from tests.servers import ServerProcess, free_port, server_processes
 
 pytestmark = pytest.mark.multiworker
 
@@ -198,3 +199,43 @@ async def _make_admin(worker: ServerProcess, account: Account) -> None:
             )
     finally:
         await engine.dispose()
+
+
+def _by_worker(metrics: str, name: str) -> dict[str, float]:
+    return {
+        sample.labels["worker"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+async def test_metrics_on_one_worker_count_the_other(worker_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**worker_env, "METRICS_INTERVAL_SECONDS": "0.3"}
+    a = ServerProcess(env, log=tmp_path / "metrics-a.log")
+    b = ServerProcess(env, log=tmp_path / "metrics-b.log")
+    with server_processes(a, b):
+        room_id, (ada,) = await setup_room(a, 1)
+        async with http_to(b) as http_b:
+            for index in range(3):
+                await send(http_b, ada, room_id, f"through b {index}")  # stored by B's writer only
+        async with http_to(a) as http_a:
+            deadline = time.monotonic() + 15
+            while True:
+                stored = _by_worker((await http_a.get("/metrics")).text, "hubbub_messages_stored_total")
+                if sorted(stored.values()) == [0.0, 3.0]:
+                    break
+                assert time.monotonic() < deadline, f"A never saw B's figures: {stored}"
+                await asyncio.sleep(0.1)
+            [b_id] = [worker for worker, count in stored.items() if count == 3.0]
+            metrics = (await http_a.get("/metrics")).text
+            sent = _by_worker(metrics, "hubbub_http_requests_total")
+            assert b_id in sent  # labelled by route template, per worker
+            assert 'route="/api/rooms/{room_id}/messages"' in metrics
+            assert "\nhubbub_workers 2.0\n" in metrics
+            b.kill()  # no goodbye: its figures must expire on their own
+            deadline = time.monotonic() + 15
+            while b_id in _by_worker((await http_a.get("/metrics")).text, "hubbub_connections"):
+                assert time.monotonic() < deadline, "a dead worker's figures never vanished"
+                await asyncio.sleep(0.1)
+            assert "\nhubbub_workers 1.0\n" in (await http_a.get("/metrics")).text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.factories import create_room, signup
@@ -44,4 +46,4 @@ async def test_stats_count_connections(live_server: LiveServer, http: httpx.Asyn
         stats = (await http.get("/api/admin/stats", headers=ada.headers)).json()
         assert stats["connections"] == 2
         metrics = (await http.get("/metrics")).text
-        assert "hubbub_connections 2.0" in metrics
+        assert re.search(r'^hubbub_connections\{worker="[^"]+"\} 2\.0$', metrics, re.MULTILINE)

@@ -1,0 +1,1 @@
+"""/docs (Swagger UI) and /redoc, complete without internet access."""
