@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.schemas import UserSummary
+from api.context import AppContext
 from api.deps import ContextDep, SessionDep
 from api.errors import (
     Conflict,
@@ -16,9 +19,11 @@ from api.errors import (
     error_responses,
 )
 from api.ids import MAX_SEQ
-from api.messages import service
+from api.messages import reactions, service
+from api.messages.models import Message
 from api.messages.schemas import ChangesPage, MessageCreate, MessagePage, MessagePublic, MessageUpdate
 from api.rooms.dependencies import MemberRoom, ReadableRoom, VisibleRoom
+from api.rooms.service import RoomAccess
 
 router = APIRouter(
     prefix="/api/rooms/{room_id}",
@@ -125,6 +130,69 @@ async def send_message(
     if not stored.created:
         response.status_code = status.HTTP_200_OK
     return stored.message
+
+
+@router.get(
+    "/messages/{seq}",
+    response_model=MessagePublic,
+    summary="Read one message",
+    description="By its seq; a deleted one too (`deleted: true`). An unknown or malformed seq is 404.",
+)
+async def read_message(seq: str, access: ReadableRoom, session: SessionDep) -> MessagePublic:
+    return MessagePublic.model_validate(await service.one(session, room_id=access.room.id, seq=seq))
+
+
+Emoji = Annotated[
+    str,
+    Path(description="1–32 characters, percent-encoded; no white space, control character or `/`"),
+    AfterValidator(reactions.check_emoji),
+]
+
+
+@router.put(
+    "/messages/{seq}/reactions/{emoji:path}",
+    response_model=MessagePublic,
+    summary="React to a message",
+    description=(
+        "Adds your reaction (adding it again changes nothing). Live connections get a `reaction` "
+        "frame. Counts against your send limit. 409 on a deleted message, or for a 51st emoji."
+    ),
+    responses=error_responses(Conflict, RateLimited),
+)
+async def add_reaction(
+    seq: str, emoji: Emoji, access: MemberRoom, context: ContextDep, session: SessionDep
+) -> MessagePublic:
+    message = await _react(seq, emoji, access, context, session, add=True)
+    return MessagePublic.model_validate(message)
+
+
+@router.delete(
+    "/messages/{seq}/reactions/{emoji:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Take back a reaction",
+    description="Removes your own reaction, also when it was not there. 409 on a deleted message.",
+    responses=error_responses(Conflict, RateLimited),
+)
+async def remove_reaction(
+    seq: str, emoji: Emoji, access: MemberRoom, context: ContextDep, session: SessionDep
+) -> None:
+    await _react(seq, emoji, access, context, session, add=False)
+
+
+async def _react(
+    seq: str, emoji: str, access: RoomAccess, context: AppContext, session: AsyncSession, *, add: bool
+) -> Message:
+    wait = await context.send_limiter.take(access.user.id)
+    if wait:
+        raise RateLimited("Reacting too fast", retry_after=wait)
+    await session.close()  # hand the read connection back before writing
+    message, rev = await reactions.react(
+        db=context.db, room_id=access.room.id, seq=seq, user_id=access.user.id, emoji=emoji, add=add
+    )
+    if rev is not None:
+        user = UserSummary.model_validate(access.user)
+        await context.events.reacted(access.room.id, message.seq, emoji, user, added=add, rev=rev)
+    return message
 
 
 @router.patch(

@@ -99,6 +99,21 @@ async def changes(
     return [(_payload(row), row.nonce) for row in rows[:limit]], len(rows) > limit
 
 
+async def one(session: AsyncSession, *, room_id: int, seq: str) -> Payload:
+    """One message by its seq (a deleted one too); NotFound for an unknown or malformed seq."""
+    parsed = parse_id(seq, maximum=MAX_SEQ)
+    row = (
+        (
+            await session.execute(select_payloads().where(Message.room_id == room_id, Message.seq == parsed))
+        ).first()
+        if parsed
+        else None
+    )
+    if row is None:
+        raise NotFound(MESSAGE_NOT_FOUND)
+    return payload(row)
+
+
 async def room_tops(session: AsyncSession, room_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """(last_seq, last_rev) of each room that exists."""
     rows = await session.execute(select(Room.id, Room.last_seq, Room.last_rev).where(Room.id.in_(room_ids)))
@@ -208,7 +223,7 @@ async def edit_message(*, db: Database, access: RoomAccess, seq: str, body: str)
     async with db.writing() as session:
         # The rev first: it takes the room's turn, so the message read below is the latest.
         rev = await take_rev(session, access.room.id)
-        message = await _get(session, access.room.id, seq)
+        message = await get_message(session, access.room.id, seq)
         if message.author_id != access.user.id:
             raise Forbidden("Only the author can edit a message")
         if message.deleted:
@@ -225,7 +240,7 @@ async def delete_message(*, db: Database, access: RoomAccess, seq: str) -> Messa
     """Blank a message; it keeps its seq. None when it was deleted already (no change)."""
     async with db.writing() as session:
         await lock_room(session, access.room.id)
-        message = await _get(session, access.room.id, seq)
+        message = await get_message(session, access.room.id, seq)
         is_author = message.author_id == access.user.id and access.is_member
         moderator = access.role in (Role.owner, Role.admin) or access.user.is_admin
         if not (is_author or moderator):
@@ -264,7 +279,7 @@ async def _replace_mentions(session: AsyncSession, message: Message, mentioned: 
         await session.execute(insert(MessageMention), rows)
 
 
-async def _get(session: AsyncSession, room_id: int, raw_seq: str) -> Message:
+async def get_message(session: AsyncSession, room_id: int, raw_seq: str) -> Message:
     seq = parse_id(raw_seq, maximum=MAX_SEQ)
     message = (
         await session.scalar(select(Message).where(Message.room_id == room_id, Message.seq == seq))

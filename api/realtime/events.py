@@ -23,6 +23,7 @@ from api.realtime.protocol import (
     delete_frame,
     edit_frame,
     membership_frame,
+    reaction_frame,
     read_frame,
     room_added_frame,
     room_removed_frame,
@@ -53,6 +54,12 @@ class RoomEvents:
 
     async def message_deleted(self, room_id: int, seq: int, rev: int) -> None:
         await self._hub.publish(Envelope(Kind.CHANGE, room_id, delete_frame(room_id, seq, rev), rev=rev))
+
+    async def reacted(
+        self, room_id: int, seq: int, emoji: str, user: UserSummary, *, added: bool, rev: int
+    ) -> None:
+        frame = reaction_frame(room_id, seq, emoji, user, added=added, rev=rev)
+        await self._hub.publish(Envelope(Kind.CHANGE, room_id, frame, rev=rev))
 
     # --- the room's other frames ------------------------------------------
 

@@ -328,6 +328,20 @@ def delete_frame(room_id: int, seq: int, rev: int) -> str:
     return dumps({"type": "delete", "room_id": room_id, "seq": seq, "rev": rev})
 
 
+def reaction_frame(room_id: int, seq: int, emoji: str, user: UserSummary, *, added: bool, rev: int) -> str:
+    return dumps(
+        {
+            "type": "reaction",
+            "room_id": room_id,
+            "seq": seq,
+            "emoji": emoji,
+            "user": user_payload(user),
+            "added": added,
+            "rev": rev,
+        }
+    )
+
+
 def user_frame(kind: str, room_id: int, user: UserSummary) -> str:
     """`typing`, `join` or `leave`."""
     return dumps({"type": kind, "room_id": room_id, "user": user_payload(user)})
