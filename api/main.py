@@ -16,6 +16,7 @@ from api.admin.router import router as admin_router
 from api.auth.router import router as auth_router
 from api.config import Settings
 from api.context import open_context
+from api.direct.router import router as direct_router
 from api.errors import install_error_handlers
 from api.logs import redact_tokens_in_server_logs
 from api.messages.router import router as messages_router
@@ -24,6 +25,7 @@ from api.realtime.router import install_websocket_refusals
 from api.realtime.router import router as realtime_router
 from api.realtime.wire import CaptureServerSend
 from api.rooms.router import router as rooms_router
+from api.search.router import router as search_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 MAX_BODY_BYTES = 1024 * 1024
@@ -40,6 +42,7 @@ TAGS = [
     {"name": "auth", "description": "Accounts and tokens"},
     {"name": "rooms", "description": "Rooms, memberships and bans"},
     {"name": "messages", "description": "History, sending, editing and deleting"},
+    {"name": "search", "description": "Full-text search of the caller's rooms"},
     {"name": "admin", "description": "Site administration (site admins only)"},
     {"name": "operations", "description": "Health, readiness and metrics"},
 ]
@@ -73,7 +76,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_websocket_refusals(app)
-    for router in (auth_router, rooms_router, messages_router, admin_router, ops_router):
+    for router in (
+        auth_router,
+        rooms_router,
+        direct_router,
+        messages_router,
+        search_router,
+        admin_router,
+        ops_router,
+    ):
         app.include_router(router, max_body_size=MAX_BODY_BYTES)
     # No body limit on the WebSocket route: frames have their own (WS_MAX_FRAME_BYTES), and a
     # limit's wrappers would stay alive, in memory, for as long as each connection is open.

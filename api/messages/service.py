@@ -13,6 +13,7 @@ from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotFound
 from api.ids import MAX_SEQ, parse_id
 from api.messages.models import Message
+from api.messages.schemas import MessagePublic
 from api.rooms.models import Role
 from api.rooms.service import RoomAccess
 
@@ -39,6 +40,12 @@ async def _page(
     if newest_first:
         page.reverse()
     return page, len(rows) > limit
+
+
+def public_messages(messages: Sequence[Message]) -> list[MessagePublic]:
+    """Stored messages as REST routes show them (history pages, search results): the one
+    place to extend when a message gains a field that is not one of its columns."""
+    return [MessagePublic.model_validate(message) for message in messages]
 
 
 async def newest(

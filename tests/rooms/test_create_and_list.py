@@ -21,8 +21,22 @@ async def test_creating_a_room_makes_the_creator_its_owner(
     )
     assert response.status_code == 201
     room = response.json()
-    assert set(room) == {"id", "name", "description", "is_private", "created_at", "member_count", "last_seq"}
-    assert (room["name"], room["description"], room["is_private"]) == ("General", "Talk", True)
+    assert set(room) == {
+        "id",
+        "kind",
+        "name",
+        "description",
+        "is_private",
+        "created_at",
+        "member_count",
+        "last_seq",
+    }
+    assert (room["kind"], room["name"], room["description"], room["is_private"]) == (
+        "room",
+        "General",
+        "Talk",
+        True,
+    )
     assert (room["member_count"], room["last_seq"]) == (1, 0)
     assert room["created_at"].endswith("Z")
     assert await role_of(client, ada, room["id"], ada) == "owner"
