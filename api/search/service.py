@@ -6,18 +6,22 @@ built from the words `api.search.words` extracted, each quoted, so nothing of th
 syntax (quotes, `NEAR`, `OR`, `*`, `-`, `^`) ever reaches the full-text engine.
 
 "Newest first" is by id: ids grow in the order messages are stored, which is their creation
-order, and the full-text indexes can hand out their matches in that order. So a page reads
-matches from the newest down and stops once it is full, and checks each match's membership
-with one primary-key lookup: its cost does not grow with the number of rooms the caller is
-in. Its worst case is a word common in other people's rooms and rare in one's own: every
-match of the word is read once (see bench/README.md).
+order, and a page continues below its `before` id. The cost of a page is bounded by the
+matches of its words, never by the number of messages or of rooms the caller is in:
+
+- SQLite: FTS5 hands out its matches newest first and the page stops once it is full; each
+  match's membership is one primary-key lookup.
+- PostgreSQL: see `_postgres_ids`.
+
+The worst case on both is a word common in other people's rooms and absent from the
+caller's: each of its matches is read once (bench/README.md has the figures).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import ARRAY, Integer, TextClause, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.ids import parse_id
@@ -106,27 +110,56 @@ async def _postgres_ids(
     before: int | None,
     limit: int,
 ) -> list[int]:
-    # Quoted lexemes with `:*` (prefix); the words hold letters, digits and accents only, and
-    # are quoted anyway. Folded as the index's function folds bodies; to_tsquery lower-cases.
-    tsquery = " & ".join(
+    """Two steps, so that no plan can cost more than a window plus the word's matches.
+
+    Left to itself, the planner walks the newest messages and filters them when it expects
+    the page to fill soon (right for a common word), and reads the GIN index otherwise. It
+    cannot know that a word common in other rooms is absent from the caller's: it then walks
+    the whole table (0.6 s at a million messages). And joined to the memberships, it may read
+    the GIN index once per room of the caller. So the rooms go in as an array (no join), the
+    walk is confined to the newest `RECENT_WINDOW` ids, and what lies beyond is read through
+    the GIN index only (`enable_indexscan` off: bitmap scans remain)."""
+    rooms = [room_id] if room_id is not None else await _room_ids(session, user_id)
+    if not rooms:
+        return []
+    upper = before if before is not None else (await session.scalar(select(func.max(Message.id))) or 0) + 1
+    # A plan for the words at hand, not a cached generic one blind to them.
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    floor = upper - RECENT_WINDOW
+    parameters = {"tsquery": _tsquery(words), "rooms": rooms, "upper": upper, "floor": floor}
+    recent = await session.scalars(
+        _postgres_statement("m.id < :upper AND m.id >= :floor"), {**parameters, "limit": limit}
+    )
+    ids = list(recent.all())
+    if len(ids) < limit and floor > 1:
+        await session.execute(text("SET LOCAL enable_indexscan = off"))
+        older = await session.scalars(
+            _postgres_statement("m.id < :floor"), {**parameters, "limit": limit - len(ids)}
+        )
+        ids += older.all()
+    return ids
+
+
+# How many of the newest ids a search may walk through before it turns to the GIN index alone.
+RECENT_WINDOW = 10_000
+
+
+def _tsquery(words: Sequence[str]) -> str:
+    """Quoted lexemes with `:*` (prefix). The words hold letters, digits and accents only and
+    are quoted anyway; folded as the index's function folds bodies; to_tsquery lower-cases."""
+    return " & ".join(
         "'" + word.translate(_FOLD).replace("\\", "\\\\").replace("'", "''") + "':*" for word in words
     )
-    conditions = [f"m.{POSTGRES_COLUMN} @@ to_tsquery('simple', :tsquery)", "m.deleted_at IS NULL", _MEMBER]
-    if room_id is not None:
-        conditions.append("m.room_id = :room_id")
-    if before is not None:
-        conditions.append("m.id < :before")
-    # A plan for the words at hand: a rare word reads the GIN index, a common one walks the
-    # newest messages; a cached generic plan, blind to the words, would pick one for both.
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    statement = text(
-        f"SELECT m.id FROM messages AS m WHERE {' AND '.join(conditions)} ORDER BY m.id DESC LIMIT :limit"
+
+
+def _postgres_statement(id_range: str) -> TextClause:
+    return text(
+        f"SELECT m.id FROM messages AS m WHERE m.{POSTGRES_COLUMN} @@ to_tsquery('simple', :tsquery) "
+        f"AND m.deleted_at IS NULL AND m.room_id = ANY(:rooms) AND {id_range} ORDER BY m.id DESC LIMIT :limit"
+    ).bindparams(bindparam("rooms", type_=ARRAY(Integer)))
+
+
+async def _room_ids(session: AsyncSession, user_id: int) -> list[int]:
+    return list(
+        (await session.scalars(select(Membership.room_id).where(Membership.user_id == user_id))).all()
     )
-    parameters = {
-        "tsquery": tsquery,
-        "user_id": user_id,
-        "room_id": room_id,
-        "before": before,
-        "limit": limit,
-    }
-    return list((await session.scalars(statement, parameters)).all())

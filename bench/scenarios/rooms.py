@@ -33,10 +33,14 @@ class RoomsRun:
     cpu: CpuUse
 
 
-async def run_one(kind: str, settings: Settings, db_kind: str = "sqlite") -> RoomsRun:
+async def run_one(
+    kind: str, settings: Settings, db_kind: str = "sqlite", *, search_index: bool = True
+) -> RoomsRun:
     members = settings.room_members
-    label = kind if kind == BASELINE else f"{kind}/{db_kind}"
-    async with deploy(kind, settings, rooms=settings.rooms, members=members, db_kind=db_kind) as deployment:
+    label = kind if kind == BASELINE else f"{kind}/{db_kind}" + ("" if search_index else ", no search index")
+    async with deploy(
+        kind, settings, rooms=settings.rooms, members=members, db_kind=db_kind, search_index=search_index
+    ) as deployment:
         clients = await connect_many(deployment.urls(), Recorder())
         await settle()
         recorder = Recorder()
@@ -94,6 +98,42 @@ async def run(settings: Settings, databases: tuple[str, ...] = ("sqlite", "postg
     figures: list[Figure] = []
     for db_kind in databases:
         figures += rows(await run_one(HUBBUB, settings, db_kind), base, settings)
+    return figures
+
+
+async def run_search_cost(
+    settings: Settings, databases: tuple[str, ...] = ("sqlite", "postgresql")
+) -> list[Figure]:
+    """The rooms scenario on Hubbub with the full-text index against Hubbub without it (its
+    triggers, or its generated column, dropped), in the same run: the baseline column here is
+    Hubbub without the index."""
+    figures: list[Figure] = []
+    for db_kind in databases:
+        without = await run_one(HUBBUB, settings, db_kind, search_index=False)
+        with_index = await run_one(HUBBUB, settings, db_kind)
+        s = f"search index cost, rooms {settings.rooms}×{settings.room_members} ({db_kind})"
+        figures += [
+            Figure(
+                s,
+                "messages/s sent and echoed back (baseline: without the index)",
+                with_index.acked_per_second,
+                without.acked_per_second,
+                "/s",
+            ),
+            Figure(
+                s, "persisted messages/s", with_index.persisted_per_second, without.persisted_per_second, "/s"
+            ),
+            Figure(
+                s,
+                "every message persisted and delivered",
+                bool(with_index.all_persisted and with_index.complete),
+                bool(without.all_persisted and without.complete),
+            ),
+            Figure(s, "p50 latency", with_index.latency.p50, without.latency.p50, "ms"),
+            Figure(s, "p99 latency", with_index.latency.p99, without.latency.p99, "ms"),
+            Figure(s, "server CPU", with_index.cpu.server, without.cpu.server, "%"),
+            Figure(s, "server starved", with_index.cpu.server_starved, without.cpu.server_starved, "%"),
+        ]
     return figures
 
 

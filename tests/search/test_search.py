@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from api.db import utcnow
 from api.messages.models import Message
 from api.rooms.models import Room
+from api.search import service
 from tests.factories import Account, create_room, send
 from tests.rooms.helpers import Cast, NewAccount, ban, context_of
 from tests.search.helpers import found, search
@@ -244,3 +246,20 @@ async def test_anonymous_and_deactivated_callers_get_401(cast: Cast) -> None:
         response = await cast.call(role, "GET", "/api/search", params={"q": "x"})
         assert response.status_code == 401, role
         assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_pages_are_the_same_when_matches_lie_beyond_the_recent_window(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL reads the newest RECENT_WINDOW ids one way and older ones another.
+    monkeypatch.setattr(service, "RECENT_WINDOW", 3)
+    room = await cast.room()
+    for n in range(12):
+        await send(cast.client, cast.owner, room["id"], f"{'needle' if n % 4 == 0 else 'hay'} {n}")
+    assert await found(cast.client, cast.member, "needle") == ["needle 8", "needle 4", "needle 0"]
+    assert await pages(cast.client, cast.member, "needle", 1) == [["needle 8"], ["needle 4"], ["needle 0"]]
+    assert await pages(cast.client, cast.member, "hay", 4, room_id=room["id"]) == [
+        ["hay 11", "hay 10", "hay 9", "hay 7"],
+        ["hay 6", "hay 5", "hay 3", "hay 2"],
+        ["hay 1"],
+    ]
