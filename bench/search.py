@@ -102,7 +102,7 @@ async def _log_plans(db: Database, user_id: int) -> None:
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         for label, q in QUERIES.items():
             parameters = {
-                "tsquery": service._tsquery(query_words(q)),
+                "tsquery": service.postgres_tsquery(query_words(q)),
                 "rooms": rooms,
                 "upper": upper,
                 "floor": upper - service.RECENT_WINDOW,
@@ -112,7 +112,7 @@ async def _log_plans(db: Database, user_id: int) -> None:
                 ("recent", "m.id < :upper AND m.id >= :floor"),
                 ("older", "m.id < :floor"),
             ):
-                statement = service._postgres_statement(id_range)
+                statement = service.postgres_statement(id_range)
                 explain = text("EXPLAIN (ANALYZE, BUFFERS) " + statement.text).bindparams(
                     *statement._bindparams.values()
                 )

@@ -20,6 +20,7 @@ never makes one token of an e-mail address, a URL, a file path or a version numb
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import unicodedata
 from collections.abc import Iterable
@@ -50,6 +51,7 @@ def is_index_object(name: str | None, type_: str, parent_names: dict[str, str | 
 # --- SQLite ----------------------------------------------------------------------------------
 
 
+@functools.cache  # half a second, and the same answer for the life of the process
 def sqlite_tokenizer() -> str:
     """The FTS5 tokenizer spec that splits text exactly where `api.search.words` does.
 

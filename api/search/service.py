@@ -66,10 +66,9 @@ async def search(
     ids = await find(session, user_id=user_id, words=words, room_id=room_id, before=before, limit=limit + 1)
     if not ids:
         return [], False
-    page = ids[:limit]
-    messages = (
-        await session.scalars(select(Message).where(Message.id.in_(page)).order_by(Message.id.desc()))
-    ).all()
+    # Loaded as history loads them; one deleted since the match above is left out.
+    page = select(Message).where(Message.id.in_(ids[:limit]), Message.deleted_at.is_(None))
+    messages = (await session.scalars(page.order_by(Message.id.desc()))).all()
     return list(messages), len(ids) > limit
 
 
@@ -126,15 +125,15 @@ async def _postgres_ids(
     # A plan for the words at hand, not a cached generic one blind to them.
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     floor = upper - RECENT_WINDOW
-    parameters = {"tsquery": _tsquery(words), "rooms": rooms, "upper": upper, "floor": floor}
+    parameters = {"tsquery": postgres_tsquery(words), "rooms": rooms, "upper": upper, "floor": floor}
     recent = await session.scalars(
-        _postgres_statement("m.id < :upper AND m.id >= :floor"), {**parameters, "limit": limit}
+        postgres_statement("m.id < :upper AND m.id >= :floor"), {**parameters, "limit": limit}
     )
     ids = list(recent.all())
     if len(ids) < limit and floor > 1:
         await session.execute(text("SET LOCAL enable_indexscan = off"))
         older = await session.scalars(
-            _postgres_statement("m.id < :floor"), {**parameters, "limit": limit - len(ids)}
+            postgres_statement("m.id < :floor"), {**parameters, "limit": limit - len(ids)}
         )
         ids += older.all()
     return ids
@@ -144,7 +143,7 @@ async def _postgres_ids(
 RECENT_WINDOW = 10_000
 
 
-def _tsquery(words: Sequence[str]) -> str:
+def postgres_tsquery(words: Sequence[str]) -> str:
     """Quoted lexemes with `:*` (prefix). The words hold letters, digits and accents only and
     are quoted anyway; folded as the index's function folds bodies; to_tsquery lower-cases."""
     return " & ".join(
@@ -152,7 +151,7 @@ def _tsquery(words: Sequence[str]) -> str:
     )
 
 
-def _postgres_statement(id_range: str) -> TextClause:
+def postgres_statement(id_range: str) -> TextClause:
     return text(
         f"SELECT m.id FROM messages AS m WHERE m.{POSTGRES_COLUMN} @@ to_tsquery('simple', :tsquery) "
         f"AND m.deleted_at IS NULL AND m.room_id = ANY(:rooms) AND {id_range} ORDER BY m.id DESC LIMIT :limit"
