@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
 
 from api.search.words import POSTGRES_FOLD_FROM, POSTGRES_FOLD_TO, is_word_character, word_ranges
 
@@ -135,12 +134,10 @@ def sqlite_drop() -> list[str]:
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
-def postgres_word_pattern(ranges: Iterable[tuple[int, int]] | None = None) -> str:
-    """A regular expression matching a run of non-word characters."""
-    parts = (
-        chr(first) if first == last else f"{chr(first)}-{chr(last)}"
-        for first, last in ranges or word_ranges()
-    )
+def postgres_word_pattern() -> str:
+    """A regular expression matching a run of non-word characters: a bracket of the word
+    characters, literal (none of them is special inside brackets), negated."""
+    parts = (chr(first) if first == last else f"{chr(first)}-{chr(last)}" for first, last in word_ranges())
     return "[^" + "".join(parts) + "]+"
 
 

@@ -94,7 +94,7 @@ def downgrade() -> None:
 
 
 def _is_sqlite() -> bool:
-    return op.get_bind().dialect.name == "sqlite"
+    return op.get_context().dialect.name == "sqlite"
 
 
 def _create_search_index() -> list[str]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pytest
 
-from api.search.words import has_letter_or_digit, query_words, words
+from api.search.index import postgres_word_pattern
+from api.search.words import has_letter_or_digit, query_words, word_ranges, words
 
 
 @pytest.mark.parametrize(
@@ -45,3 +49,13 @@ def test_letters_and_digits_make_a_query_valid_accents_alone_do_not() -> None:
     assert has_letter_or_digit("٣")
     assert not has_letter_or_digit("\u0301")
     assert not has_letter_or_digit("😀 ² ½ — …")
+
+
+def test_the_postgresql_pattern_replaces_exactly_the_non_word_characters() -> None:
+    # PostgreSQL's index function runs this pattern; Python's `re` reads the same brackets.
+    pattern = re.compile(postgres_word_pattern())
+    text = "user@example.com — 🤔hmm, x² café cafe\u0301 Σοφός ١٢٣ 中文"
+    assert pattern.sub(" ", text).split() == words(text)
+    ranges = list(word_ranges())
+    assert all(first <= last < following for (first, last), (following, _) in itertools.pairwise(ranges))
+    assert (ord("0"), ord("9")) in ranges
