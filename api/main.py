@@ -18,6 +18,7 @@ from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.config import Settings
 from api.context import open_context
+from api.direct.router import router as direct_router
 from api.docs.router import install_docs
 from api.edge import Edge
 from api.errors import install_error_handlers
@@ -28,6 +29,7 @@ from api.reading.router import router as reading_router
 from api.realtime.router import install_websocket_refusals
 from api.realtime.router import router as realtime_router
 from api.rooms.router import router as rooms_router
+from api.search.router import router as search_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 MAX_BODY_BYTES = 1024 * 1024
@@ -61,6 +63,7 @@ TAGS = [
     {"name": "rooms", "description": "Rooms, memberships, roles and bans"},
     {"name": "messages", "description": "History, sending, editing and deleting"},
     {"name": "reading", "description": "Read cursors, unread counts and mentions"},
+    {"name": "search", "description": "Full-text search of the caller's rooms"},
     {"name": "operations", "description": "Health, readiness and metrics, for load balancers and Prometheus"},
 ]
 
@@ -106,8 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         auth_router,
         rooms_router,
+        direct_router,
         messages_router,
         reading_router,
+        search_router,
         admin_router,
         audit_router,
         ops_router,

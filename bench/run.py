@@ -1,6 +1,6 @@
 """The benchmark: Hubbub against a minimal `websockets` baseline, scenario by scenario.
 
-    .venv/bin/python -m bench.run [--quick] [--scenario fanout,rooms,idle,slow,join,login]
+    .venv/bin/python -m bench.run [--quick] [--scenario fanout,rooms,idle,slow,join,login,search_cost]
 
 Servers run pinned to core 0 (`taskset -c 0`), this load generator pins itself to core 1.
 Every scenario starts its own servers on fresh databases; setup is not counted. The table
@@ -38,6 +38,7 @@ SCENARIOS: dict[str, Callable[[Settings], Awaitable[list[report.Figure]]]] = {
     "slow": slow.run,
     "join": join.run,
     "login": login.run,
+    "search_cost": rooms.run_search_cost,
 }
 
 
@@ -47,14 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--scenario",
-        default=",".join(SCENARIOS),
+        default=",".join(name for name in SCENARIOS if name != "search_cost"),
         help=f"comma-separated, from: {', '.join(SCENARIOS)} (default: all)",
     )
     parser.add_argument("--quick", action="store_true", help="small counts and short phases: a smoke run")
     parser.add_argument(
         "--rooms-db",
         default="sqlite,postgresql",
-        help="databases for the rooms scenario (default: sqlite,postgresql)",
+        help="databases for the rooms and search_cost scenarios (default: sqlite,postgresql)",
     )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--workdir", type=Path, help="for databases and server logs (default: a temp dir)")
@@ -90,6 +91,8 @@ async def _run(names: list[str], settings: Settings, rooms_dbs: tuple[str, ...])
         try:
             if name == "rooms":
                 figures += await rooms.run(settings, rooms_dbs)
+            elif name == "search_cost":
+                figures += await rooms.run_search_cost(settings, rooms_dbs)
             else:
                 figures += await SCENARIOS[name](settings)
         except Exception:

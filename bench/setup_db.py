@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from api.auth.tokens import TokenType, issue_token
 from api.db import UTCDateTime
 from api.models import Membership, Message, Room, User
+from api.search import index
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +192,63 @@ async def add_messages(connection: AsyncConnection, *, room_id: int, author_id: 
         text("UPDATE rooms SET last_seq = :count, last_rev = :count WHERE id = :room_id"),
         {"count": count, "room_id": room_id},
     )
+
+
+async def add_search_messages(
+    connection: AsyncConnection, *, room_ids: Sequence[int], author_id: int, count: int, elsewhere_from: int
+) -> None:
+    """`count` messages spread round-robin over `room_ids` (contiguous ids), in one statement.
+
+    Each body has three words of a 10,007-word vocabulary (`w<k>`), a number of its own, and
+    the planted words the search bench asks for: `common` in every second message, `zephyr` in
+    10 of them, `alpha` in every 7th and `omega` in every 11th (both: 1 in 77), and `elsewhere`
+    in every 10th message of the rooms from index `elsewhere_from` on."""
+    rooms = len(room_ids)
+    first = room_ids[0]
+    n = "CAST(n AS BIGINT)"
+    body = (
+        f"'w' || (({n} * 7919) % 10007) || ' w' || (({n} * 104729) % 10007) || ' w' || "
+        f"(({n} * 1299709) % 10007) || ' note ' || n"
+        " || CASE WHEN n % 2 = 0 THEN ' common' ELSE '' END"
+        " || CASE WHEN n % :rare_every = 0 THEN ' zephyr' ELSE '' END"
+        " || CASE WHEN n % 7 = 0 THEN ' alpha' ELSE '' END"
+        " || CASE WHEN n % 11 = 0 THEN ' omega' ELSE '' END"
+        " || CASE WHEN (n - 1) % :rooms >= :elsewhere_from AND n % 10 = 0 THEN ' elsewhere' ELSE '' END"
+    )
+    if connection.dialect.name == "postgresql":
+        numbers = "SELECT n FROM generate_series(1, :count) AS n"
+    else:
+        numbers = (
+            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :count) SELECT n FROM s"
+        )
+    statement = text(
+        "INSERT INTO messages (room_id, seq, author_id, body, nonce, created_at) "
+        f"SELECT :first + (n - 1) % :rooms, (n - 1) / :rooms + 1, :author_id, {body}, NULL, :created_at "
+        f"FROM ({numbers}) AS numbers"
+    ).bindparams(bindparam("created_at", type_=UTCDateTime()))
+    await connection.execute(
+        statement,
+        {
+            "first": first,
+            "rooms": rooms,
+            "author_id": author_id,
+            "count": count,
+            "rare_every": max(1, count // 10),
+            "elsewhere_from": elsewhere_from,
+            "created_at": CREATED_AT,
+        },
+    )
+    await connection.execute(
+        text("UPDATE rooms SET last_seq = (SELECT count(*) FROM messages WHERE messages.room_id = rooms.id)")
+    )
+
+
+async def drop_search_index(url: str) -> None:
+    """Remove the full-text index (and its triggers): what the writer costs without it."""
+    async with connect(url) as connection:
+        statements = index.sqlite_drop() if connection.dialect.name == "sqlite" else index.postgres_drop()
+        for statement in statements:
+            await connection.exec_driver_sql(statement)
 
 
 async def count_messages(url: str) -> int:

@@ -97,5 +97,6 @@ async def test_the_console_explains_itself(client: httpx.AsyncClient) -> None:
         "rooms",
         "messages",
         "reading",
+        "search",
         "operations",
     ]

@@ -132,6 +132,7 @@ def valid_bodies(user_ids: list[int]) -> dict[str, st.SearchStrategy[Any]]:
             {"body": text}, optional={"nonce": st.sampled_from(["a", "b"])}
         ),
         "PATCH /api/rooms/{room_id}/messages/{seq}": st.fixed_dictionaries({"body": text}),
+        "POST /api/direct": st.fixed_dictionaries({"username": st.sampled_from(USERNAMES)}),
     }
 
 

@@ -68,7 +68,7 @@ async def read_history(
         page, has_more = await service.after(session, room_id=room_id, seq=after, limit=limit)
     else:
         page, has_more = await service.newest(session, room_id=room_id, limit=limit)
-    return MessagePage(messages=[MessagePublic.model_validate(m) for m in page], has_more=has_more)
+    return MessagePage(messages=service.public_messages(page), has_more=has_more)
 
 
 @router.get(

@@ -19,6 +19,7 @@ from api.ids import MAX_SEQ, parse_id
 from api.messages import mentions
 from api.messages.models import Message, MessageMention
 from api.messages.revs import ROOM_NOT_FOUND, lock_room, take_rev
+from api.messages.schemas import MessagePublic
 from api.rooms.models import Membership, Role, Room
 from api.rooms.service import RoomAccess
 
@@ -64,6 +65,13 @@ async def _page(
     if newest_first:
         page.reverse()
     return page, len(rows) > limit
+
+
+def public_messages(messages: Sequence[Message | Payload]) -> list[MessagePublic]:
+    """Stored messages as REST routes show them (history pages, search results), from rows
+    or payloads: the one place to extend when a message gains a field that is not one of its
+    columns."""
+    return [MessagePublic.model_validate(message) for message in messages]
 
 
 async def newest(

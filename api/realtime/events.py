@@ -78,6 +78,9 @@ class RoomEvents:
             _room_added(room, role, user.id),
         )
 
+    async def direct_opened(self, room: RoomPublic, member_ids: Sequence[int]) -> None:
+        await self._hub.publish(*(_room_added(room, "member", user_id) for user_id in member_ids))
+
     async def role_changed(self, room: RoomPublic, user: UserSummary, role: str) -> None:
         await self._hub.publish(
             Envelope(Kind.FRAME, room.id, membership_frame("updated", room.id, user, role)),

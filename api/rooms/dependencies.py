@@ -30,6 +30,14 @@ def readable_room(access: VisibleRoom) -> RoomAccess:
     return access
 
 
+def managed_room(access: VisibleRoom) -> RoomAccess:
+    """A room whose members, roles, bans and settings can change: not a direct room, whose
+    two members are fixed (403 to whoever may see it; the others got 404 already)."""
+    if access.room.is_direct:
+        raise Forbidden("A direct room's members and settings cannot change")
+    return access
+
+
 def member_room(access: VisibleRoom) -> RoomAccess:
     if not access.is_member:
         raise Forbidden("Members only")
@@ -38,3 +46,4 @@ def member_room(access: VisibleRoom) -> RoomAccess:
 
 ReadableRoom = Annotated[RoomAccess, Depends(readable_room)]
 MemberRoom = Annotated[RoomAccess, Depends(member_room)]
+ManagedRoom = Annotated[RoomAccess, Depends(managed_room)]

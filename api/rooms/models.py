@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.auth.models import User
@@ -16,12 +16,41 @@ class Role(StrEnum):
     member = "member"
 
 
+class RoomKind(StrEnum):
+    room = "room"
+    direct = "direct"
+
+
+# A direct room is named after its two people: two usernames of up to 32 characters and ", ".
+MAX_STORED_NAME = 2 * 32 + 2
+_IS_ROOM = text("kind = 'room'")
+
+
 class Room(Base):
     __tablename__ = "rooms"
+    __table_args__ = (
+        # Names are unique ignoring case among normal rooms; direct rooms are exempt.
+        Index(
+            "uq_rooms_name_key_of_rooms",
+            "name_key",
+            unique=True,
+            sqlite_where=_IS_ROOM,
+            postgresql_where=_IS_ROOM,
+        ),
+        # One direct room per pair of people, also when both open it at the same moment.
+        UniqueConstraint("direct_low_id", "direct_high_id"),
+        CheckConstraint(
+            "(kind = 'room' AND direct_low_id IS NULL AND direct_high_id IS NULL) OR "
+            "(kind = 'direct' AND direct_low_id IS NOT NULL AND direct_high_id IS NOT NULL "
+            "AND direct_low_id <= direct_high_id)",
+            name="kind",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    name_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default=RoomKind.room, server_default=RoomKind.room.value)
+    name: Mapped[str] = mapped_column(String(MAX_STORED_NAME))
+    name_key: Mapped[str] = mapped_column(String(MAX_STORED_NAME))
     description: Mapped[str] = mapped_column(String(1000), default="")
     is_private: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -30,6 +59,13 @@ class Room(Base):
     # The rev of the newest change to its messages (new, edited, deleted, reacted to);
     # bumped in the transaction that makes the change.
     last_rev: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A direct room's two people, the smaller id first (the same one twice: a room with oneself).
+    direct_low_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    direct_high_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == RoomKind.direct
 
 
 class Membership(Base):

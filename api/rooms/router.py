@@ -7,7 +7,7 @@ from api.errors import Conflict, Forbidden, NotAuthenticated, NotFound, error_re
 from api.pagination import Limit, Offset, Search
 from api.realtime.protocol import BANNED, LEFT, REMOVED
 from api.rooms import service
-from api.rooms.dependencies import MemberRoom, ReadableRoom, VisibleRoom
+from api.rooms.dependencies import ManagedRoom, ReadableRoom, VisibleRoom
 from api.rooms.schemas import (
     BanPublic,
     BanRequest,
@@ -69,7 +69,7 @@ async def read_room(access: VisibleRoom, session: SessionDep) -> RoomPublic:
     description="Owners, room admins and site admins.",
     responses=error_responses(Forbidden, NotFound, Conflict),
 )
-async def update_room(data: RoomUpdate, access: VisibleRoom, context: ContextDep) -> RoomPublic:
+async def update_room(data: RoomUpdate, access: ManagedRoom, context: ContextDep) -> RoomPublic:
     if not (access.is_manager or access.user.is_admin):
         raise Forbidden("Only the room's owners and admins, or a site admin, can change it")
     room, roles = await service.update_room(
@@ -100,7 +100,7 @@ async def delete_room(access: VisibleRoom, context: ContextDep) -> None:
     description="Also 200 when already a member. Private rooms are joined by invitation.",
     responses=ROOM_ERRORS,
 )
-async def join_room(access: VisibleRoom, context: ContextDep) -> MembershipPublic:
+async def join_room(access: ManagedRoom, context: ContextDep) -> MembershipPublic:
     membership, joined = await service.join_room(db=context.db, access=access)
     if joined is not None:
         await context.events.member_added(joined, membership.user, membership.role)
@@ -114,7 +114,7 @@ async def join_room(access: VisibleRoom, context: ContextDep) -> MembershipPubli
     description="The caller's live connections to the room close (1008 `left`). The last owner cannot leave.",
     responses=error_responses(Forbidden, NotFound, Conflict),
 )
-async def leave_room(access: MemberRoom, context: ContextDep) -> None:
+async def leave_room(access: ManagedRoom, context: ContextDep) -> None:
     removed = await service.remove_member(db=context.db, access=access, user_id=str(access.user.id))
     await context.events.member_removed(access.room.id, removed, LEFT)
 
@@ -139,7 +139,7 @@ async def list_members(access: ReadableRoom, session: SessionDep, context: Conte
     description="Owners and room admins; the way into a private room. Only owners make owners.",
     responses=error_responses(Forbidden, NotFound, Conflict),
 )
-async def invite(data: InviteRequest, access: VisibleRoom, context: ContextDep) -> MembershipPublic:
+async def invite(data: InviteRequest, access: ManagedRoom, context: ContextDep) -> MembershipPublic:
     membership, room = await service.invite(db=context.db, access=access, data=data)
     await context.events.member_added(room, membership.user, membership.role)
     return membership
@@ -153,7 +153,7 @@ async def invite(data: InviteRequest, access: VisibleRoom, context: ContextDep) 
     responses=error_responses(Forbidden, NotFound, Conflict),
 )
 async def change_role(
-    user_id: str, data: RoleUpdate, access: VisibleRoom, context: ContextDep
+    user_id: str, data: RoleUpdate, access: ManagedRoom, context: ContextDep
 ) -> MembershipPublic:
     membership, room = await service.change_role(
         db=context.db, access=access, user_id=user_id, role=data.role
@@ -172,7 +172,7 @@ async def change_role(
     ),
     responses=error_responses(Forbidden, NotFound, Conflict),
 )
-async def remove_member(user_id: str, access: VisibleRoom, context: ContextDep) -> None:
+async def remove_member(user_id: str, access: ManagedRoom, context: ContextDep) -> None:
     removed = await service.remove_member(db=context.db, access=access, user_id=user_id)
     reason = LEFT if removed.id == access.user.id else REMOVED
     await context.events.member_removed(access.room.id, removed, reason)
@@ -185,7 +185,7 @@ async def remove_member(user_id: str, access: VisibleRoom, context: ContextDep) 
     description="Owners and room admins.",
     responses=ROOM_ERRORS,
 )
-async def list_bans(access: VisibleRoom, session: SessionDep) -> list[BanPublic]:
+async def list_bans(access: ManagedRoom, session: SessionDep) -> list[BanPublic]:
     return await service.list_bans(session, access=access)
 
 
@@ -200,7 +200,7 @@ async def list_bans(access: VisibleRoom, session: SessionDep) -> list[BanPublic]
     ),
     responses=ROOM_ERRORS,
 )
-async def ban(data: BanRequest, access: VisibleRoom, context: ContextDep) -> BanPublic:
+async def ban(data: BanRequest, access: ManagedRoom, context: ContextDep) -> BanPublic:
     banned, was_member = await service.ban(db=context.db, access=access, user_id=data.user_id)
     if was_member:
         await context.events.member_removed(access.room.id, banned.user, BANNED)
@@ -214,5 +214,5 @@ async def ban(data: BanRequest, access: VisibleRoom, context: ContextDep) -> Ban
     description="Owners and room admins.",
     responses=ROOM_ERRORS,
 )
-async def unban(user_id: str, access: VisibleRoom, context: ContextDep) -> None:
+async def unban(user_id: str, access: ManagedRoom, context: ContextDep) -> None:
     await service.unban(db=context.db, access=access, user_id=user_id)

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.auth.schemas import Username, UserSummary
-from api.rooms.models import Role
+from api.rooms.models import Role, RoomKind
 from api.text import clean_line, clean_text
 
 MAX_NAME = 64
@@ -40,6 +40,7 @@ class RoomPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    kind: RoomKind = Field(description="`direct`: a conversation of two people (`POST /api/direct`)")
     name: str
     description: str
     is_private: bool

@@ -18,7 +18,7 @@ from api.auth.schemas import UserSummary
 from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotFound
 from api.ids import parse_id
-from api.rooms.models import Membership, Role, Room, RoomBan
+from api.rooms.models import Membership, Role, Room, RoomBan, RoomKind
 from api.rooms.schemas import (
     BanPublic,
     InviteRequest,
@@ -95,6 +95,7 @@ def member_count() -> ScalarSelect[int]:
 def public(room: Room, member_count: int) -> RoomPublic:
     return RoomPublic(
         id=room.id,
+        kind=RoomKind(room.kind),
         name=room.name,
         description=room.description,
         is_private=room.is_private,
@@ -120,11 +121,12 @@ async def rooms_public(session: AsyncSession, room_ids: Iterable[int]) -> dict[i
 async def list_rooms(
     session: AsyncSession, *, user: User | None, q: str | None, limit: int, offset: int
 ) -> list[RoomPublic]:
-    """Newest first. With a user: public rooms and that user's private ones; without: all."""
+    """Newest first. With a user: public rooms and that user's private ones, but no direct
+    rooms (`GET /api/me/rooms` lists those); without: all."""
     query = select(Room, member_count())
     if user is not None:
         is_member = exists().where(Membership.room_id == Room.id, Membership.user_id == user.id)
-        query = query.where(~Room.is_private | is_member)
+        query = query.where(~Room.is_private | is_member, Room.kind == RoomKind.room)
     if q:
         query = query.where(Room.name_key.contains(q.lower(), autoescape=True))
     query = query.order_by(Room.created_at.desc(), Room.id.desc()).limit(limit).offset(offset)

@@ -97,9 +97,11 @@ async def deploy(
     password_users: int = 0,
     password_hash: str = "",
     extra_env: dict[str, str] | None = None,
+    search_index: bool = True,
 ) -> AsyncIterator[Deployment]:
     """Hubbub on a fresh database with `rooms` × `members` users, or the baseline with the same
-    room layout (rooms 1..n, no users: it does not authenticate)."""
+    room layout (rooms 1..n, no users: it does not authenticate). `search_index=False` drops the
+    full-text index and its triggers after migrating, to measure what they cost."""
     if kind == BASELINE:
         server = await start_baseline(workdir=settings.workdir)
         try:
@@ -109,6 +111,8 @@ async def deploy(
         return
     database = await setup_db.create_database(db_kind, settings.workdir)
     try:
+        if not search_index:
+            await setup_db.drop_search_index(database.url)
         async with setup_db.connect(database.url) as connection:
             user_ids = await setup_db.add_users(connection, rooms * members)
             room_ids = await setup_db.add_rooms(connection, rooms)

@@ -4,6 +4,7 @@ its own outstanding), on Hubbub with SQLite, Hubbub with PostgreSQL, and the bas
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bench import setup_db
@@ -33,10 +34,14 @@ class RoomsRun:
     cpu: CpuUse
 
 
-async def run_one(kind: str, settings: Settings, db_kind: str = "sqlite") -> RoomsRun:
+async def run_one(
+    kind: str, settings: Settings, db_kind: str = "sqlite", *, search_index: bool = True
+) -> RoomsRun:
     members = settings.room_members
-    label = kind if kind == BASELINE else f"{kind}/{db_kind}"
-    async with deploy(kind, settings, rooms=settings.rooms, members=members, db_kind=db_kind) as deployment:
+    label = kind if kind == BASELINE else f"{kind}/{db_kind}" + ("" if search_index else ", no search index")
+    async with deploy(
+        kind, settings, rooms=settings.rooms, members=members, db_kind=db_kind, search_index=search_index
+    ) as deployment:
         clients = await connect_many(deployment.urls(), Recorder())
         await settle()
         recorder = Recorder()
@@ -95,6 +100,57 @@ async def run(settings: Settings, databases: tuple[str, ...] = ("sqlite", "postg
     for db_kind in databases:
         figures += rows(await run_one(HUBBUB, settings, db_kind), base, settings)
     return figures
+
+
+async def run_search_cost(
+    settings: Settings, databases: tuple[str, ...] = ("sqlite", "postgresql")
+) -> list[Figure]:
+    """The rooms scenario on Hubbub with the full-text index against Hubbub without it (its
+    triggers, or its generated column, dropped), in the same run: the baseline column here is
+    Hubbub without the index. Each runs twice, in the order without, with, with, without, and
+    the figures are the means, so a machine that gets busier or quieter favours neither."""
+    figures: list[Figure] = []
+    for db_kind in databases:
+        runs: dict[bool, list[RoomsRun]] = {False: [], True: []}
+        for search_index in (False, True, True, False):
+            runs[search_index].append(await run_one(HUBBUB, settings, db_kind, search_index=search_index))
+        on, off = runs[True], runs[False]
+        s = f"search index cost, rooms {settings.rooms}×{settings.room_members} ({db_kind}, mean of 2)"
+        figures += [
+            Figure(
+                s,
+                "messages/s sent and echoed back (baseline: without the index)",
+                _mean(r.acked_per_second for r in on),
+                _mean(r.acked_per_second for r in off),
+                "/s",
+            ),
+            Figure(
+                s,
+                "every message persisted and delivered",
+                all(r.all_persisted and r.complete for r in on),
+                all(r.all_persisted and r.complete for r in off),
+            ),
+            Figure(
+                s, "p50 latency", _mean(r.latency.p50 for r in on), _mean(r.latency.p50 for r in off), "ms"
+            ),
+            Figure(
+                s, "p99 latency", _mean(r.latency.p99 for r in on), _mean(r.latency.p99 for r in off), "ms"
+            ),
+            Figure(s, "server CPU", _mean(r.cpu.server for r in on), _mean(r.cpu.server for r in off), "%"),
+            Figure(
+                s,
+                "server starved",
+                _mean(r.cpu.server_starved for r in on),
+                _mean(r.cpu.server_starved for r in off),
+                "%",
+            ),
+        ]
+    return figures
+
+
+def _mean(values: Iterable[float]) -> float:
+    listed = list(values)
+    return sum(listed) / len(listed)
 
 
 def rows(hub: RoomsRun, base: RoomsRun, settings: Settings) -> list[Figure]:

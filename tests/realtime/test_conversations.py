@@ -101,3 +101,29 @@ async def test_activity_says_when_it_mentions_the_member(
         assert (await a.recv_type("activity"))["mention"] is False  # the author's other connection
         await send(http, ada, room_id, "hey everyone")
         assert (await b.recv_type("activity"))["mention"] is False
+
+
+async def test_opening_a_direct_room_adds_it_for_both_the_first_time(
+    live_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    ada, bob, _ = await pair_in_room(http)
+    async with multiplexed(live_server, ada) as a, multiplexed(live_server, bob) as b:
+        opened = await http.post("/api/direct", json={"username": "BOB"}, headers=ada.headers)
+        assert opened.status_code == 201
+        room = opened.json()
+        for client in (a, b):
+            added = await client.recv_type("room_added")
+            assert (added["room"]["id"], added["room"]["kind"], added["role"]) == (
+                room["id"],
+                "direct",
+                "member",
+            )
+        again = await http.post("/api/direct", json={"username": "ada"}, headers=bob.headers)
+        assert (again.status_code, again.json()["id"]) == (200, room["id"])
+        await a.expect_silence()  # opened again: nothing new
+        mine = (await http.get("/api/me/rooms", headers=bob.headers)).json()
+        assert [entry["room"]["kind"] for entry in mine].count("direct") == 1
+        listed = (await http.get("/api/rooms", headers=bob.headers)).json()
+        assert room["id"] not in [r["id"] for r in listed]
+        await send(http, ada, room["id"], "psst")
+        assert (await b.recv_type("activity"))["room_id"] == room["id"]

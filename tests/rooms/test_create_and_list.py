@@ -23,6 +23,7 @@ async def test_creating_a_room_makes_the_creator_its_owner(
     room = response.json()
     assert set(room) == {
         "id",
+        "kind",
         "name",
         "description",
         "is_private",
@@ -31,7 +32,12 @@ async def test_creating_a_room_makes_the_creator_its_owner(
         "last_seq",
         "last_rev",
     }
-    assert (room["name"], room["description"], room["is_private"]) == ("General", "Talk", True)
+    assert (room["kind"], room["name"], room["description"], room["is_private"]) == (
+        "room",
+        "General",
+        "Talk",
+        True,
+    )
     assert (room["member_count"], room["last_seq"], room["last_rev"]) == (1, 0, 0)
     assert room["created_at"].endswith("Z")
     assert await role_of(client, ada, room["id"], ada) == "owner"
