@@ -89,10 +89,31 @@ async def handle(connection: ServerConnection, rooms: Rooms) -> None:
         members.discard(connection)
 
 
-async def main(host: str, port: int) -> None:
+async def relay(connection: ServerConnection, rooms: Rooms) -> None:
+    """`--verbatim`: every text frame goes to everyone in the room as it came, with
+    `broadcast()`; the least a relay can do (the load generator numbers its own messages)."""
+    try:
+        room_id, _ = _room_and_since(connection.request.path if connection.request else "")
+    except ValueError:
+        await connection.close(1008, "invalid_parameter")
+        return
+    await connection.send('{"type":"history","messages":[],"last_seq":0,"truncated":false}')
+    members = rooms.members[room_id]
+    members.add(connection)
+    try:
+        async for text in connection:
+            broadcast(members, text)
+    except ConnectionClosed:
+        pass
+    finally:
+        members.discard(connection)
+
+
+async def main(host: str, port: int, *, verbatim: bool = False) -> None:
     rooms = Rooms()
+    handler = relay if verbatim else handle
     async with serve(
-        lambda connection: handle(connection, rooms),
+        lambda connection: handler(connection, rooms),
         host,
         port,
         compression=None,
@@ -107,9 +128,10 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description="Minimal room server on websockets (the bench baseline)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--verbatim", action="store_true", help="relay each frame as it came")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    uvloop.run(main(args.host, args.port))
+    uvloop.run(main(args.host, args.port, verbatim=args.verbatim))
 
 
 if __name__ == "__main__":

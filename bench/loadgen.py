@@ -143,6 +143,9 @@ class Client(WSListener):
         self.outstanding: set[str] = set()
         self.acked = 0
         self.pong: asyncio.Future[float] | None = None
+        # For a relay that numbers nothing itself: the sender numbers its messages.
+        self.numbered = False
+        self._sent_seq = 0
         self._parts: list[bytes] = []
 
     # --- picows callbacks ----------------------------------------------------
@@ -226,7 +229,11 @@ class Client(WSListener):
 
     def send_message(self, nonce: str) -> None:
         assert self.transport is not None
-        self.transport.send(WSMsgType.TEXT, orjson.dumps({"type": "message", "body": BODY, "nonce": nonce}))
+        frame: dict[str, Any] = {"type": "message", "body": BODY, "nonce": nonce}
+        if self.numbered:
+            self._sent_seq += 1
+            frame = {"type": "message", "seq": self._sent_seq, "body": BODY, "nonce": nonce}
+        self.transport.send(WSMsgType.TEXT, orjson.dumps(frame))
 
     async def ping(self) -> float:
         """One application-level round trip (`ping` → `pong`), in seconds."""

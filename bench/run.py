@@ -24,7 +24,7 @@ from pathlib import Path
 import uvloop
 
 from bench import report
-from bench.scenarios import fanout, idle, join, login, rooms, slow
+from bench.scenarios import fanout, idle, join, login, publisher, rooms, slow
 from bench.scenarios.common import Settings
 from bench.setup_db import REPO_ROOT
 
@@ -33,6 +33,7 @@ logger = logging.getLogger("bench")
 LOADGEN_CPU = 1
 SCENARIOS: dict[str, Callable[[Settings], Awaitable[list[report.Figure]]]] = {
     "fanout": fanout.run,
+    "publisher": publisher.run,
     "rooms": rooms.run,
     "idle": idle.run,
     "slow": slow.run,

@@ -162,10 +162,10 @@ async def start_hubbub(
     return server
 
 
-async def start_baseline(*, workdir: Path) -> Server:
+async def start_baseline(*, workdir: Path, verbatim: bool = False) -> Server:
     port = free_port()
     log_path = workdir / f"baseline-{port}.log"
-    args = [sys.executable, "-m", "bench.baseline_server", "--port", str(port)]
+    args = [sys.executable, "-m", "bench.baseline_server", "--port", str(port), *(["--verbatim"] * verbatim)]
     process = await _spawn("baseline", args, dict(os.environ), log_path)
     server = Server("baseline", port, process, log_path)
     await _wait_ready(server, None)

@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 HUBBUB = "hubbub"
 BASELINE = "baseline"
+RELAY = "relay"  # the baseline relaying each frame verbatim: the outside measurement's baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,9 @@ class Settings:
     join_repeats: int = 20
     logins: int = 50
     login_before_seconds: float = 5.0
+    publisher_subscribers: tuple[int, ...] = (100, 1000)
+    publisher_window: int = 16
+    publisher_seconds: float = 10.0
 
     @classmethod
     def quick_settings(cls, workdir: Path, secret: str) -> Settings:
@@ -63,6 +67,8 @@ class Settings:
             join_repeats=5,
             logins=10,
             login_before_seconds=2,
+            publisher_subscribers=(50, 200),
+            publisher_seconds=3,
         )
 
 
@@ -102,8 +108,8 @@ async def deploy(
     """Hubbub on a fresh database with `rooms` × `members` users, or the baseline with the same
     room layout (rooms 1..n, no users: it does not authenticate). `search_index=False` drops the
     full-text index and its triggers after migrating, to measure what they cost."""
-    if kind == BASELINE:
-        server = await start_baseline(workdir=settings.workdir)
+    if kind in (BASELINE, RELAY):
+        server = await start_baseline(workdir=settings.workdir, verbatim=kind == RELAY)
         try:
             yield Deployment(kind, server, list(range(1, rooms + 1)), members, ["none"] * (rooms * members))
         finally:
