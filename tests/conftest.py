@@ -163,14 +163,27 @@ async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
 # --- Redis ------------------------------------------------------------------------------
 
 
+def worker_redis_url(worker_id: str) -> str:
+    """TEST_REDIS_URL's database for the main process; each pytest-xdist worker (gw0, gw1, ...)
+    takes the databases below it, so parallel tests never flush each other's keys."""
+    if not worker_id.startswith("gw"):
+        return REDIS_URL
+    base, _, number = REDIS_URL.rpartition("/")
+    database = int(number or 0) - int(worker_id[2:])
+    if database < 0:
+        raise RuntimeError(f"not enough Redis databases below {REDIS_URL} for worker {worker_id}")
+    return f"{base}/{database}"
+
+
 @pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+async def redis_url(worker_id: str) -> AsyncIterator[str]:
+    url = worker_redis_url(worker_id)
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         await client.flushdb()
     except (OSError, aioredis.ConnectionError) as exc:
         await client.aclose()
-        unavailable(f"Redis at {REDIS_URL} ({exc!r})")
-    yield REDIS_URL
+        unavailable(f"Redis at {url} ({exc!r})")
+    yield url
     await client.flushdb()
     await client.aclose()
