@@ -86,7 +86,8 @@ async def fill(url: str, rooms: int, unread: int) -> int:
         )
         await connection.execute(
             text(
-                "UPDATE messages SET body = '', deleted_at = created_at, mentions = NULL WHERE seq % :every = 0"
+                "UPDATE messages SET body = '', deleted_at = created_at, mentions = NULL "
+                "WHERE seq % :every = 0"
             ),
             {"every": DELETED_EVERY},
         )
