@@ -32,7 +32,8 @@ ROWS = [
     "VALUES (1, 1, 'owner', '2026-01-01 00:00:00+00:00'), (1, 2, 'member', '2026-01-01 00:00:00+00:00')",
     "INSERT INTO messages (id, room_id, seq, rev, author_id, body, created_at, edited_at, deleted_at) VALUES "
     "(1, 1, 1, 1, 1, 'the old river flows', '2026-01-01 00:00:00+00:00', NULL, NULL), "
-    "(2, 1, 2, 2, 2, 'an edited river note', '2026-01-01 00:00:01+00:00', '2026-01-01 00:00:02+00:00', NULL), "
+    "(2, 1, 2, 2, 2, 'an edited river note', '2026-01-01 00:00:01+00:00', "
+    "'2026-01-01 00:00:02+00:00', NULL), "
     "(3, 1, 3, 3, 2, '', '2026-01-01 00:00:03+00:00', NULL, '2026-01-01 00:00:04+00:00')",
 ]
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import case, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,6 +148,19 @@ class MessageWriter:
                     send.future.set_exception(outcome)
 
     async def _store(self, batch: list[_Send], reads: list[ReadMoved]) -> list[Outcome]:
+        # Almost every batch is new messages from members: try the short path first.
+        try:
+            async with self._db.writing() as session:
+                stored = _Batch(batch)
+                outcomes = await stored.store_at_once(session)
+        except (_Fallback, IntegrityError):
+            pass  # rolled back: nothing was taken
+        else:
+            reads.extend(stored.reads)
+            return outcomes
+        return await self._store_carefully(batch, reads)
+
+    async def _store_carefully(self, batch: list[_Send], reads: list[ReadMoved]) -> list[Outcome]:
         try:
             async with self._db.writing() as session:
                 stored = _Batch(batch)
@@ -156,7 +169,7 @@ class MessageWriter:
             if len(batch) == 1:
                 return [await self._existing(batch[0])]
             # Another process stored one of these nonces after we looked: go one by one.
-            return [outcome for send in batch for outcome in await self._store([send], reads)]
+            return [outcome for send in batch for outcome in await self._store_carefully([send], reads)]
         reads.extend(stored.reads)
         return outcomes
 
@@ -172,8 +185,21 @@ class MessageWriter:
         return found[key]
 
 
+class _Fallback(Exception):
+    """The short path met what only the careful one handles: a repeated nonce, a reply to no
+    message, an author who is no member, a deleted room. Its transaction rolls back."""
+
+
 class _Batch:
-    """One transaction's worth of sends, and what became of each."""
+    """One transaction's worth of sends, and what became of each.
+
+    `store_at_once` is the common case in three statements (four on PostgreSQL, which also
+    locks the rooms in id order first): bump the rooms, insert the messages, move the
+    authors' read cursors, the last also telling which authors are members. Replies are
+    checked against the room's last seq the bump returns. Anything unusual raises _Fallback
+    or IntegrityError (a nonce stored before), the transaction rolls back, and `store` does
+    it carefully: memberships and nonces looked up first, each send given its own outcome.
+    """
 
     def __init__(self, sends: list[_Send]) -> None:
         self.sends = sends
@@ -192,6 +218,37 @@ class _Batch:
             await self._insert(session, rows)
         self._repeat_nonces()
         return [outcome for outcome in self.outcomes if outcome is not None]
+
+    async def store_at_once(self, session: AsyncSession) -> list[Outcome]:
+        new_by_room: defaultdict[int, list[int]] = defaultdict(list)
+        for index, send in enumerate(self.sends):
+            key = send.nonce_key
+            if key is None or key not in self._first_with_key:
+                if key is not None:
+                    self._first_with_key[key] = index
+                new_by_room[send.room_id].append(index)
+        if (await session.connection()).dialect.name != "sqlite":
+            await _lock_rooms(session, new_by_room)
+        tops = await _bump_rooms(session, {room: len(indexes) for room, indexes in new_by_room.items()})
+        if tops.keys() != new_by_room.keys() or not self._replies_stored(new_by_room, tops):
+            raise _Fallback
+        mentioned = await self._mentions(session, new_by_room)
+        rows = self._number(new_by_room, tops, mentioned)
+        members = await self._insert(session, rows)
+        if any((self.sends[index].room_id, self.sends[index].author.id) not in members for index, _ in rows):
+            raise _Fallback
+        self._repeat_nonces()
+        return [outcome for outcome in self.outcomes if outcome is not None]
+
+    def _replies_stored(self, new_by_room: dict[int, list[int]], tops: dict[int, tuple[int, int]]) -> bool:
+        """Every `reply_to` names a seq stored before its message: seqs have no gaps."""
+        for room_id, indexes in new_by_room.items():
+            first_seq = tops[room_id][0] - len(indexes) + 1
+            for offset, index in enumerate(indexes):
+                reply_to = self.sends[index].reply_to
+                if reply_to is not None and not 1 <= reply_to < first_seq + offset:
+                    return False
+        return True
 
     async def _new_sends(self, session: AsyncSession) -> dict[int, list[int]]:
         """The indexes of the sends to store, by room; the others get their outcome now."""
@@ -277,8 +334,13 @@ class _Batch:
                 rows.append((index, row))
         return rows
 
-    async def _insert(self, session: AsyncSession, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        inserted = await session.execute(_INSERT, [row for _, row in rows])
+    async def _insert(
+        self, session: AsyncSession, rows: list[tuple[int, dict[str, Any]]]
+    ) -> set[tuple[int, int]]:
+        """Insert the rows and their mentions, move the authors' cursors; the (room, author)
+        pairs whose cursor moved, which are those of members."""
+        connection = await session.connection()
+        inserted = await connection.execute(_INSERT, [row for _, row in rows])
         ids = {(room_id, seq): message_id for room_id, seq, message_id in inserted.all()}
         mention_rows = []
         newest_own: dict[tuple[int, int], int] = {}
@@ -308,8 +370,9 @@ class _Batch:
             ]
         if mention_rows:
             await session.execute(insert(MessageMention), mention_rows)
-        await _move_read_cursors(session, newest_own)
+        members = await _move_read_cursors(session, newest_own)
         self.reads = _read_states(newest_own, [row for _, row in rows])
+        return members
 
     def _repeat_nonces(self) -> None:
         """A nonce repeated within the batch gets what its first occurrence got."""
@@ -327,36 +390,49 @@ class _Batch:
 _MESSAGES = Message.__table__
 _INSERT = insert(_MESSAGES).returning(_MESSAGES.c.room_id, _MESSAGES.c.seq, _MESSAGES.c.id)  # type: ignore[arg-type]
 _MEMBERSHIPS = Membership.__table__
-_MOVE_CURSOR = (
-    update(_MEMBERSHIPS)  # type: ignore[arg-type]
-    .where(_MEMBERSHIPS.c.room_id == bindparam("r"), _MEMBERSHIPS.c.user_id == bindparam("u"))
-    .values(
-        read_seq=case(
-            (_MEMBERSHIPS.c.read_seq < bindparam("s"), bindparam("s")), else_=_MEMBERSHIPS.c.read_seq
-        )
+_ROOMS = Room.__table__
+
+
+async def _lock_rooms(session: AsyncSession, rooms: Iterable[int]) -> None:
+    """PostgreSQL: lock the rooms' rows in id order, so two workers' batches that share rooms
+    wait for each other instead of deadlocking. SQLite's one writer needs no lock."""
+    await session.execute(
+        select(Room.id).where(Room.id.in_(sorted(rooms))).order_by(Room.id).with_for_update()
     )
-)
 
 
 async def _bump_rooms(session: AsyncSession, counts: dict[int, int]) -> dict[int, tuple[int, int]]:
     """Add each room's count to its last_seq and last_rev in one statement (the rooms are
-    locked already); the new (last_seq, last_rev) by room."""
-    bump = case(counts, value=Room.id, else_=0)
-    rows = await session.execute(
-        update(Room)
-        .where(Room.id.in_(sorted(counts)))
-        .values(last_seq=Room.last_seq + bump, last_rev=Room.last_rev + bump)
-        .returning(Room.id, Room.last_seq, Room.last_rev)
+    locked already); the new (last_seq, last_rev) by room. Core, on the connection: the ORM's
+    UPDATE path would also try to keep loaded objects in step, at a cost on every batch."""
+    rooms = _ROOMS.c
+    bump = case(counts, value=rooms.id, else_=0)
+    connection = await session.connection()
+    rows = await connection.execute(
+        update(_ROOMS)  # type: ignore[arg-type]
+        .where(rooms.id.in_(sorted(counts)))
+        .values(last_seq=rooms.last_seq + bump, last_rev=rooms.last_rev + bump)
+        .returning(rooms.id, rooms.last_seq, rooms.last_rev)
     )
     return {room_id: (last_seq, last_rev) for room_id, last_seq, last_rev in rows.all()}
 
 
-async def _move_read_cursors(session: AsyncSession, newest_own: dict[tuple[int, int], int]) -> None:
+async def _move_read_cursors(
+    session: AsyncSession, newest_own: dict[tuple[int, int], int]
+) -> set[tuple[int, int]]:
     """Each author has read up to their own newest message: it is the room's newest but for
-    what others sent after it in this batch, so the cursor only ever moves forward."""
-    await session.execute(
-        _MOVE_CURSOR, [{"r": room, "u": user, "s": seq} for (room, user), seq in newest_own.items()]
+    what others sent after it in this batch, so the cursor only ever moves forward. One
+    statement; the (room, user) pairs it moved are exactly the authors who are members."""
+    room, user = _MEMBERSHIPS.c.room_id, _MEMBERSHIPS.c.user_id
+    seq = case(*(((room == r) & (user == u), s) for (r, u), s in newest_own.items()))
+    connection = await session.connection()
+    moved = await connection.execute(
+        update(_MEMBERSHIPS)  # type: ignore[arg-type]
+        .where(tuple_(room, user).in_(list(newest_own)))
+        .values(read_seq=seq)
+        .returning(room, user)
     )
+    return {(r, u) for r, u in moved.all()}
 
 
 def _read_states(newest_own: dict[tuple[int, int], int], rows: list[dict[str, Any]]) -> list[ReadMoved]:
