@@ -12,10 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, WebSocket, WebSocketException
 from fastapi.exceptions import WebSocketRequestValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketState
 
 from api.auth.exceptions import AuthError
 from api.auth.service import authenticate_access_token
+from api.context import AppContext
 from api.deps import ContextDep
 from api.ids import MAX_SEQ
 from api.realtime.access import admit
@@ -31,18 +33,22 @@ def _refusal(reason: CloseReason) -> WebSocketException:
     return WebSocketException(code=reason.code, reason=reason.reason)
 
 
-async def websocket_user(
-    context: ContextDep,
-    token: Annotated[str | None, Query(description="An access token")] = None,
-) -> Identity:
+Token = Annotated[str | None, Query(description="An access token (or an API token)")]
+
+
+async def _identity(session: AsyncSession, context: AppContext, token: str | None) -> Identity:
     try:
-        async with context.db.session() as session:
-            authenticated = await authenticate_access_token(
-                session=session, settings=context.settings, token=token
-            )
+        authenticated = await authenticate_access_token(
+            session=session, settings=context.settings, token=token
+        )
     except AuthError as exc:
         raise _refusal(CLOSE_REASONS[exc.reason]) from exc
     return Identity.of(authenticated)
+
+
+async def websocket_user(context: ContextDep, token: Token = None) -> Identity:
+    async with context.db.session() as session:
+        return await _identity(session, context, token)
 
 
 def _position(value: str | None) -> int | None:
@@ -53,24 +59,24 @@ def _position(value: str | None) -> int | None:
     return int(value)
 
 
-def room_request(
+async def room_admission(
+    room_id: str,
+    context: ContextDep,
+    token: Token = None,
     since: Annotated[str | None, Query(description="The last seq the client saw")] = None,
     since_rev: Annotated[str | None, Query(description="The last rev the client saw")] = None,
-) -> RoomRequest:
-    if since is not None and since_rev is not None:
-        raise _refusal(INVALID_PARAMETER)
-    return RoomRequest(room_id=None, since=_position(since), since_rev=_position(since_rev))
-
-
-async def websocket_room(
-    room_id: str, context: ContextDep, identity: Annotated[Identity, Depends(websocket_user)]
-) -> int:
-    """The id of a room the user is a member of."""
+) -> tuple[Identity, RoomRequest]:
+    """Who connects, and the room they are a member of, in one database session: refused in
+    the SPEC's order (the token, then the position, then the room)."""
     async with context.db.session() as session:
+        identity = await _identity(session, context, token)
+        if since is not None and since_rev is not None:
+            raise _refusal(INVALID_PARAMETER)
+        seq, rev = _position(since), _position(since_rev)
         (admitted,) = await admit(session, user_id=identity.id, room_refs=[room_id])
     if isinstance(admitted, CloseReason):
         raise _refusal(admitted)
-    return admitted
+    return identity, RoomRequest(admitted, since=seq, since_rev=rev)
 
 
 @router.websocket("/ws")
@@ -84,11 +90,9 @@ async def multiplexed_socket(
 async def room_socket(
     websocket: WebSocket,
     context: ContextDep,
-    identity: Annotated[Identity, Depends(websocket_user)],
-    request: Annotated[RoomRequest, Depends(room_request)],
-    admitted_room: Annotated[int, Depends(websocket_room)],
+    admission: Annotated[tuple[Identity, RoomRequest], Depends(room_admission)],
 ) -> None:
-    room = RoomRequest(admitted_room, since=request.since, since_rev=request.since_rev)
+    identity, room = admission
     await _serve(websocket, LiveSession(websocket, context, identity, room=room))
 
 
