@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from api.admin.router import router as admin_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
+from api.bots.router import router as bots_router
 from api.config import Settings
 from api.context import open_context
 from api.docs.router import install_docs
@@ -28,6 +29,7 @@ from api.reading.router import router as reading_router
 from api.realtime.router import install_websocket_refusals
 from api.realtime.router import router as realtime_router
 from api.rooms.router import router as rooms_router
+from api.tokens.router import router as tokens_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 MAX_BODY_BYTES = 1024 * 1024
@@ -105,10 +107,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_websocket_refusals(app)
     routers = (
         auth_router,
+        tokens_router,
         rooms_router,
         messages_router,
         reading_router,
         admin_router,
+        bots_router,
         audit_router,
         ops_router,
     )

@@ -33,12 +33,12 @@ def _refusal(reason: CloseReason) -> WebSocketException:
 
 async def websocket_user(
     context: ContextDep,
-    token: Annotated[str | None, Query(description="An access token")] = None,
+    token: Annotated[str | None, Query(description="An access token, or an API token")] = None,
 ) -> Identity:
     try:
         async with context.db.session() as session:
             authenticated = await authenticate_access_token(
-                session=session, settings=context.settings, token=token
+                session=session, settings=context.settings, token=token, usage=context.token_usage
             )
     except AuthError as exc:
         raise _refusal(CLOSE_REASONS[exc.reason]) from exc

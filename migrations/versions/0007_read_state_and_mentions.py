@@ -22,7 +22,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.add_column(sa.Column("read_seq", sa.BigInteger(), server_default="0", nullable=False))
-    op.execute("UPDATE memberships SET read_seq = (SELECT last_seq FROM rooms WHERE rooms.id = memberships.room_id)")
+    op.execute(
+        "UPDATE memberships SET read_seq = (SELECT last_seq FROM rooms WHERE rooms.id = memberships.room_id)"
+    )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("mentions", sa.JSON(), nullable=True))
         batch_op.create_index(
@@ -39,7 +41,10 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["message_id"], ["messages.id"], name=op.f("fk_message_mentions_message_id_messages"), ondelete="CASCADE"
+            ["message_id"],
+            ["messages.id"],
+            name=op.f("fk_message_mentions_message_id_messages"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_message_mentions_user_id_users"), ondelete="CASCADE"
@@ -47,7 +52,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "room_id", "seq", name=op.f("pk_message_mentions")),
     )
     with op.batch_alter_table("message_mentions", schema=None) as batch_op:
-        batch_op.create_index("ix_message_mentions_user_id_message_id", ["user_id", "message_id"], unique=False)
+        batch_op.create_index(
+            "ix_message_mentions_user_id_message_id", ["user_id", "message_id"], unique=False
+        )
 
 
 def downgrade() -> None:
