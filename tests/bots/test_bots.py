@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from api.auth.passwords import NO_PASSWORD
 from tests.rooms.fixtures import _no_server_errors, cast, new_account
 from tests.rooms.helpers import Cast
@@ -90,26 +88,28 @@ async def test_usernames_are_taken_ignoring_case(cast: Cast) -> None:
         assert response.status_code == 409, taken
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {},
-        {"username": "ab"},
-        {"username": "x" * 33},
-        {"username": "has space"},
-        {"username": "ünï"},
-        {"username": "bot\x00"},
-        {"username": 42},
-        {"username": None},
-        {"username": "okay-bot", "display_name": "   "},
-        {"username": "okay-bot", "display_name": "x" * 65},
-        {"username": "okay-bot", "display_name": "two\nlines"},
-        {"username": "okay-bot", "display_name": 5},
-    ],
-)
-async def test_bad_bots_are_422(cast: Cast, body: dict[str, Any]) -> None:
-    response = await cast.call("site_admin", "POST", "/api/admin/bots", body)
-    assert response.status_code == 422, response.text
+BAD_BOTS: list[dict[str, Any]] = [
+    {},
+    {"username": "ab"},
+    {"username": "x" * 33},
+    {"username": "has space"},
+    {"username": "ünï"},
+    {"username": "bot\x00"},
+    {"username": 42},
+    {"username": None},
+    {"username": "okay-bot", "display_name": "   "},
+    {"username": "okay-bot", "display_name": "x" * 65},
+    {"username": "okay-bot", "display_name": "two\nlines"},
+    {"username": "okay-bot", "display_name": 5},
+]
+
+
+async def test_bad_bots_are_422(cast: Cast) -> None:
+    for body in BAD_BOTS:
+        response = await cast.call("site_admin", "POST", "/api/admin/bots", body)
+        assert response.status_code == 422, (body, response.text)
+    listed = await cast.call("site_admin", "GET", "/api/admin/users", params={"q": "okay-bot"})
+    assert listed.json() == []
 
 
 async def test_only_site_admins_with_a_login_token_make_bots_and_their_tokens(cast: Cast) -> None:
@@ -214,19 +214,16 @@ async def test_the_bot_token_routes_are_404_for_anyone_not_a_bot(cast: Cast) -> 
         assert (await cast.client.get("/api/users/me", headers=bearer(token))).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
+async def test_bad_bot_token_requests_are_422(cast: Cast) -> None:
+    created = await make_bot(cast)
+    for body in (
         {},
         {"name": ""},
         {"name": "x" * 101},
         {"name": "ok", "expires_days": 0},
         {"name": "ok", "expires_days": "1"},
-    ],
-)
-async def test_bad_bot_token_requests_are_422(cast: Cast, body: dict[str, Any]) -> None:
-    created = await make_bot(cast)
-    assert (await cast.call("site_admin", "POST", tokens_path(created), body)).status_code == 422
+    ):
+        assert (await cast.call("site_admin", "POST", tokens_path(created), body)).status_code == 422, body
     assert len((await cast.call("site_admin", "GET", tokens_path(created))).json()) == 1
 
 
