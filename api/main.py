@@ -47,8 +47,9 @@ log in again when calls answer 401. The first site admin is made on the server w
 and reactivate them (their live connections close and their tokens stop working), grant
 and remove admin rights, list and delete any room (its live connections close), make bots
 and their API tokens, announce something to everyone connected, read the deployment's
-figures, and read the **audit log** of every moderation and administration act. Each operation says who may call it and what it does to live connections; open one,
-press *Try it out*, then *Execute*.
+figures, and read the **audit log** of every moderation and administration act. Each
+operation says who may call it and what it does to live connections; open one, press
+*Try it out*, then *Execute*.
 
 **Programs** use API tokens (`hbb_...`, from `POST /api/me/tokens` or a bot's) wherever an
 access token goes.

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.models import User
 from api.ids import parse_id
+from api.realtime.connection import api_token_of
 from api.realtime.hub import ConnectionView, Verdict
 from api.realtime.protocol import (
     ACCOUNT_DISABLED,
@@ -66,7 +67,7 @@ async def recheck(session: AsyncSession, views: Sequence[ConnectionView]) -> lis
     rows = await session.execute(
         select(User.id, User.tokens_valid_after).where(User.id.in_(user_ids), User.is_active)
     )
-    valid_after: dict[int, datetime | None] = {user_id: after for user_id, after in rows}  # noqa: C416
+    valid_after: dict[int, datetime | None] = dict(rows.all())
     active = set(valid_after)
     revoked = await _revoked_credentials(session, views, valid_after)
     memberships: dict[int, dict[int, str]] = {user_id: {} for user_id in user_ids}
@@ -127,7 +128,7 @@ async def _revoked_credentials(
 ) -> list[bool]:
     """For each connection, whether its credential stopped working: an API token revoked, or
     a login token issued before its user's logout-all (or deactivation)."""
-    token_ids = [_api_token_id(view.credential) for view in views]
+    token_ids = [api_token_of(view.credential) for view in views]
     gone = await revoked_among(session, {token_id for token_id in token_ids if token_id is not None})
     revoked = []
     for view, token_id in zip(views, token_ids, strict=True):
@@ -137,8 +138,3 @@ async def _revoked_credentials(
         after = valid_after.get(view.user_id)
         revoked.append(after is not None and (view.issued_at is None or view.issued_at < after))
     return revoked
-
-
-def _api_token_id(credential: str) -> int | None:
-    kind, _, token_id = credential.partition(":")
-    return parse_id(token_id) if kind == "api" else None

@@ -38,6 +38,12 @@ def api_credential(token_id: int) -> str:
     return f"api:{token_id}"
 
 
+def api_token_of(credential: str) -> int | None:
+    """The id of the API token a credential names; None for a login's."""
+    kind, _, token_id = credential.partition(":")
+    return int(token_id) if kind == "api" and token_id.isdigit() else None
+
+
 # Seconds a client that stopped reading gets to take its close frame before it is cut off.
 CLOSE_GRACE = 10.0
 
