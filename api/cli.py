@@ -1,4 +1,4 @@
-"""The `hubbub` command: serve, migrate, create-admin, backup."""
+"""The `hubbub` command: serve, migrate, create-admin, create-bot, backup."""
 
 from __future__ import annotations
 
@@ -19,8 +19,11 @@ from api.auth.models import User
 from api.auth.passwords import PasswordHasher
 from api.auth.schemas import SignupRequest
 from api.backup import BackupError, backup_sqlite
+from api.bots.schemas import BotCreate
+from api.bots.service import create_bot
 from api.config import Settings
 from api.db import Database
+from api.errors import Conflict
 from api.logs import RequestContext, formatter_for, logging_config
 from api.migrate import upgrade
 
@@ -65,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.add_argument("--display-name")
     admin.set_defaults(handler=_create_admin)
+
+    bot = commands.add_parser(
+        "create-bot", help="create a bot and print its first API token (the only output on stdout)"
+    )
+    bot.add_argument("username")
+    bot.add_argument("--display-name")
+    bot.set_defaults(handler=_create_bot)
 
     backup = commands.add_parser(
         "backup", help="copy the SQLite database while the server runs (PostgreSQL: use pg_dump)"
@@ -173,6 +183,32 @@ async def _make_admin(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         hasher.close()
         await db.dispose()
+
+
+def _create_bot(settings: Settings, args: argparse.Namespace) -> int:
+    upgrade(settings.database_url)
+    return asyncio.run(_make_bot(settings, args))
+
+
+async def _make_bot(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        data = BotCreate(username=args.username, display_name=args.display_name)
+    except ValidationError as exc:
+        logger.error("%s", "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
+        return 2
+    db = Database(settings.database_url)
+    try:
+        created = await create_bot(db=db, actor_id=None, data=data)
+    except Conflict as exc:
+        logger.error("%s: %s", data.username, exc.detail)
+        return 2
+    finally:
+        await db.dispose()
+    # The token alone on stdout, so scripts can take it: TOKEN=$(hubbub create-bot ci-bot)
+    sys.stdout.write(created.token + "\n")
+    sys.stdout.flush()
+    logger.info("created bot %s (id %d); its API token is shown this once", data.username, created.user.id)
+    return 0
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -24,6 +24,7 @@ from api.realtime.events import RoomEvents
 from api.realtime.hub import Hub
 from api.realtime.presence import MemoryPresence, Presence, RedisPresence
 from api.realtime.source import database_source
+from api.tokens.usage import TokenUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class AppContext:
     events: RoomEvents
     writer: MessageWriter
     metrics: Metrics
+    token_usage: TokenUsage
 
 
 @asynccontextmanager
@@ -92,6 +94,7 @@ async def open_context(settings: Settings) -> AsyncIterator[AppContext]:
         events=events,
         writer=writer,
         metrics=metrics,
+        token_usage=TokenUsage(db),
     )
     metrics.watch(context)
     try:

@@ -52,10 +52,12 @@ bearer_token = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False
 
 
 async def get_authenticated(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(bearer_token)]
+    session: SessionDep, context: ContextDep, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Authenticated:
     try:
-        authenticated = await authenticate_access_token(session=session, settings=settings, token=token)
+        authenticated = await authenticate_access_token(
+            session=session, settings=context.settings, token=token, usage=context.token_usage
+        )
     except AuthError as exc:
         raise NotAuthenticated(exc.detail) from exc
     logs.user_id.set(authenticated.user.id)
@@ -73,8 +75,10 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 async def get_login_access(authenticated: AuthenticatedDep) -> Authenticated:
-    """A caller holding an access token from a login (the password or a refresh). When API
-    tokens exist, they are refused here with 403: they may not end the logins they outlive."""
+    """A caller holding an access token from a login (the password or a refresh). API tokens
+    are refused with 403: a leaked one must not mint more, nor end the logins it outlives."""
+    if authenticated.by_api_token:
+        raise Forbidden("This needs an access token from a login, not an API token")
     return authenticated
 
 
@@ -100,3 +104,11 @@ async def get_site_admin(user: CurrentUser) -> User:
 
 
 SiteAdmin = Annotated[User, Depends(get_site_admin)]
+
+
+async def get_login_site_admin(caller: LoginAccess) -> User:
+    """A site admin holding an access token from a login: what managing bots' tokens needs."""
+    return await get_site_admin(caller.user)
+
+
+LoginSiteAdmin = Annotated[User, Depends(get_login_site_admin)]

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from api.admin.router import router as admin_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
+from api.bots.router import router as bots_router
 from api.config import Settings
 from api.context import open_context
 from api.direct.router import router as direct_router
@@ -30,6 +31,7 @@ from api.realtime.router import install_websocket_refusals
 from api.realtime.router import router as realtime_router
 from api.rooms.router import router as rooms_router
 from api.search.router import router as search_router
+from api.tokens.router import router as tokens_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 MAX_BODY_BYTES = 1024 * 1024
@@ -45,10 +47,14 @@ log in again when calls answer 401. The first site admin is made on the server w
 
 **Administration** (the *admin* tag, site admins only): list and search users, deactivate
 and reactivate them (their live connections close and their tokens stop working), grant
-and remove admin rights, list and delete any room (its live connections close), read the
-deployment's figures, and read the **audit log** of every moderation and administration
-act. Each operation says who may call it and what it does to live connections; open one,
-press *Try it out*, then *Execute*.
+and remove admin rights, list and delete any room (its live connections close), make bots
+and their API tokens, announce something to everyone connected, read the deployment's
+figures, and read the **audit log** of every moderation and administration act. Each
+operation says who may call it and what it does to live connections; open one, press
+*Try it out*, then *Execute*.
+
+**Programs** use API tokens (`hbb_...`, from `POST /api/me/tokens` or a bot's) wherever an
+access token goes.
 
 **Live delivery** is the WebSocket `/ws/rooms/{room_id}?token=<access token>&since=<seq>`
 (see the README). The same reference, for reading, is at [/redoc](/redoc).
@@ -108,12 +114,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_websocket_refusals(app)
     routers = (
         auth_router,
+        tokens_router,
         rooms_router,
         direct_router,
         messages_router,
         reading_router,
         search_router,
         admin_router,
+        bots_router,
         audit_router,
         ops_router,
     )

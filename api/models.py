@@ -5,9 +5,11 @@ from api.auth.models import AddressHit, Invite, LoginFailure, LoginSession, Refr
 from api.db import Base
 from api.messages.models import Message, MessageMention
 from api.rooms.models import Membership, Role, Room, RoomBan
+from api.tokens.models import ApiToken
 
 __all__ = [
     "AddressHit",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Invite",

@@ -1,9 +1,10 @@
-"""The `hubbub` command: migrate, create-admin, and serve's refusals."""
+"""The `hubbub` command: migrate, create-admin, create-bot, and serve's refusals."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy import select
 from api.auth.models import User
 from api.cli import main
 from api.db import Database
+from api.tokens.codec import secret_hash
+from api.tokens.models import ApiToken
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +81,36 @@ def test_create_admin_promotes_an_existing_user(cli_env: str, monkeypatch: pytes
     assert users(cli_env) == [("ada", True)]
 
 
+def test_create_bot_prints_its_token_alone_on_stdout(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["create-bot", "CI-Bot", "--display-name", "CI results"]) == 0
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"hbb_[0-9A-Za-z]{49}\n", out), out
+    token = out.strip()
+
+    async def read() -> tuple[object, ...]:
+        db = Database(cli_env)
+        try:
+            async with db.session() as session:
+                row = await session.execute(
+                    select(
+                        User.username, User.display_name, User.is_bot, User.is_admin, ApiToken.secret_hash
+                    ).join(ApiToken, ApiToken.user_id == User.id)
+                )
+                return tuple(row.one())
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(read()) == ("CI-Bot", "CI results", True, False, secret_hash(token))
+    # Taken (ignoring case) or malformed: exit 2, nothing on stdout, nothing made.
+    assert main(["create-bot", "ci-bot"]) == 2
+    assert main(["create-bot", "no spaces"]) == 2
+    assert main(["create-bot", "fine", "--display-name", "   "]) == 2
+    assert capsys.readouterr().out == ""
+    assert users(cli_env) == [("CI-Bot", False)]
+
+
 def test_serve_refuses_several_workers_without_redis(cli_env: str) -> None:
     assert main(["serve", "--workers", "2"]) == 2
 
@@ -101,6 +134,7 @@ def test_hubbub_is_installed_as_a_command() -> None:
     )
     assert result.returncode == 0
     assert "create-admin" in result.stdout
+    assert "create-bot" in result.stdout
 
 
 def test_serve_hands_the_proxy_setting_to_uvicorn(cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:

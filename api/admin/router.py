@@ -5,9 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Body, status
 
 from api.admin import service
-from api.admin.schemas import Stats, UserAdmin, UserAdminUpdate, UserCreate
+from api.admin.schemas import (
+    AnnouncementCreate,
+    AnnouncementPublic,
+    Stats,
+    UserAdmin,
+    UserAdminUpdate,
+    UserCreate,
+)
 from api.auth import invites
-from api.auth.schemas import InviteCreate, InvitePublic
+from api.auth.schemas import InviteCreate, InvitePublic, UserSummary
 from api.deps import ContextDep, SessionDep, SiteAdmin
 from api.errors import Conflict, Forbidden, NotAuthenticated, NotFound, error_responses
 from api.pagination import Limit, Offset, Search
@@ -54,10 +61,11 @@ async def create_user(data: UserCreate, admin: SiteAdmin, context: ContextDep) -
     response_model=UserAdmin,
     summary="Deactivate, reactivate, grant or remove admin",
     description=(
-        "**Site admins.** Send the fields to change. Deactivating revokes the user's refresh tokens, "
-        "their access tokens stop working at once, and their live connections on every worker close "
-        "(1008 `account_disabled`); they cannot log in until reactivated. Reactivating lets them log "
-        "in again. Granting or removing admin rights takes effect from the user's next request; "
+        "**Site admins.** Send the fields to change. Deactivating revokes the user's refresh tokens "
+        "and API tokens, their access tokens stop working at once, and their live connections on "
+        "every worker close (1008 `account_disabled`); they cannot log in until reactivated. "
+        "Reactivating lets them log in again; the tokens revoked stay revoked (a bot needs a new "
+        "API token). Granting or removing admin rights takes effect from the user's next request; "
         "their open connections stay. Nobody can deactivate themself or remove their own admin "
         "rights (409). Each change is written to the audit log."
     ),
@@ -173,3 +181,23 @@ async def revoke_invite(invite_id: str, admin: SiteAdmin, context: ContextDep) -
 )
 async def stats(_admin: SiteAdmin, session: SessionDep, context: ContextDep) -> Stats:
     return await service.stats(session, connections=await context.hub.connections_everywhere())
+
+
+@router.post(
+    "/announcements",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AnnouncementPublic,
+    summary="Announce something to everyone connected",
+    description=(
+        "**Site admins.** Every open connection, room sockets and `/ws`, on every worker, gets "
+        '`{"type": "announcement", "body", "from", "created_at"}` at once; it is not stored as a '
+        "message, so people who connect later do not see it. The body follows the rules of "
+        "message bodies (1–4000 characters after stripping, no control characters but newline "
+        "and tab). Written to the audit log (`announcement`, with the body)."
+    ),
+)
+async def announce(data: AnnouncementCreate, admin: SiteAdmin, context: ContextDep) -> AnnouncementPublic:
+    created_at = await service.announce(db=context.db, admin=admin, body=data.body)
+    sender = UserSummary.model_validate(admin)
+    await context.events.announce(data.body, sender, created_at)
+    return AnnouncementPublic(body=data.body, sender=sender, created_at=created_at)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth.schemas import AccountFields, UserPublic
+from api.auth.schemas import AccountFields, UserPublic, UserSummary
+from api.messages.schemas import Body
 
 
 class UserAdmin(UserPublic):
@@ -29,3 +32,21 @@ class UserCreate(AccountFields):
     )
 
     is_admin: bool = False
+
+
+class AnnouncementCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "The server restarts for an upgrade at 18:00 UTC."}]}
+    )
+
+    body: Body
+
+
+class AnnouncementPublic(BaseModel):
+    """What every open connection got, as its `announcement` frame has it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    body: str
+    sender: UserSummary = Field(alias="from")
+    created_at: datetime

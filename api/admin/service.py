@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +19,12 @@ from api.auth.service import (
     revoke_access_tokens,
     revoke_user_tokens,
 )
-from api.db import Database
+from api.db import Database, utcnow
 from api.errors import Conflict, NotFound
 from api.ids import parse_id
 from api.messages.models import Message
 from api.rooms.models import Room
+from api.tokens import service as api_tokens
 
 
 async def list_users(session: AsyncSession, *, q: str | None, limit: int, offset: int) -> list[UserAdmin]:
@@ -54,6 +57,7 @@ async def update_user(
             # Final for every token it revokes, also after a reactivation.
             await revoke_user_tokens(session, user.id)
             await revoke_access_tokens(session, user.id)
+            await api_tokens.revoke_all(session, user_id=user.id)
         return UserAdmin.model_validate(user, from_attributes=True), deactivated
 
 
@@ -81,6 +85,13 @@ def _audited_changes(user: User, data: UserAdminUpdate) -> list[AuditAction]:
     if data.is_admin is not None and data.is_admin != user.is_admin:
         actions.append(AuditAction.admin_grant if data.is_admin else AuditAction.admin_revoke)
     return actions
+
+
+async def announce(*, db: Database, admin: User, body: str) -> datetime:
+    """Record an announcement; when it was made. The caller sends it to every connection."""
+    async with db.writing() as session:
+        record(session, actor_id=admin.id, action=AuditAction.announcement, detail={"body": body})
+    return utcnow()
 
 
 async def stats(session: AsyncSession, *, connections: int) -> Stats:

@@ -17,6 +17,9 @@ from api.config import Settings
 
 _T = TypeVar("_T")
 
+# The stored "hash" of an account with no password (a bot): no password matches it.
+NO_PASSWORD = "!"
+
 
 class PasswordHasher:
     """Hashes and verifies passwords in a small thread pool of its own.
@@ -44,8 +47,10 @@ class PasswordHasher:
         return await self._run(self._context.hash, password)
 
     async def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
-        """(matches, a new hash when the stored one uses outdated parameters)."""
-        if stored_hash is None:
+        """(matches, a new hash when the stored one uses outdated parameters). An account
+        with no password (None, NO_PASSWORD or anything else that is not a hash) matches no
+        password, after the same work as a wrong one."""
+        if stored_hash is None or self._context.identify(stored_hash, required=False) is None:
             await self._run(self._context.verify, password, self._dummy_hash)
             return False, None
         return await self._run(self._context.verify_and_update, password, stored_hash)

@@ -73,6 +73,7 @@ class UserSummary(BaseModel):
 
 class UserPublic(UserSummary):
     is_admin: bool
+    is_bot: bool = Field(description="A program's account (made by a site admin); it cannot log in")
     created_at: datetime
 
 

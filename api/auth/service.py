@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,9 @@ from api.auth.tokens import TokenClaims, TokenType, decode_token, issue_token
 from api.config import Settings, SignupMode
 from api.db import Database, utcnow
 from api.errors import Conflict, Forbidden, NotAuthenticated
+from api.tokens import service as api_tokens
+from api.tokens.codec import is_api_token
+from api.tokens.usage import TokenUsage
 
 MAX_PASSWORD_LENGTH = 128
 VALID_USERNAME = re.compile(USERNAME_PATTERN)
@@ -28,13 +32,18 @@ VALID_USERNAME = re.compile(USERNAME_PATTERN)
 
 @dataclass(frozen=True, slots=True)
 class Authenticated:
+    """Who a request or connection acts for, and the credential it holds: an access token
+    from a login, or an API token (`api_token_id`)."""
+
     user: User
-    claims: TokenClaims
+    issued_at: datetime
+    expires_at: datetime | None  # None: an API token that does not expire
+    session_id: int | None = None  # the login an access token came from
+    api_token_id: int | None = None
 
     @property
-    def session_id(self) -> int | None:
-        """The login this token came from (None for tokens made otherwise)."""
-        return self.claims.session_id
+    def by_api_token(self) -> bool:
+        return self.api_token_id is not None
 
 
 async def get_user_by_username(session: AsyncSession, username: str) -> User | None:
@@ -44,20 +53,40 @@ async def get_user_by_username(session: AsyncSession, username: str) -> User | N
 
 
 async def authenticate_access_token(
-    *, session: AsyncSession, settings: Settings, token: str | None
+    *, session: AsyncSession, settings: Settings, token: str | None, usage: TokenUsage | None = None
 ) -> Authenticated:
-    """The active user an access token belongs to. Used by REST and WebSocket alike."""
+    """The active user an access token or an API token (`hbb_...`) belongs to. Used by REST
+    and WebSocket alike; `usage` records the use of API tokens (their `last_used_at`)."""
     if not token:
         raise TokenMissing
+    if is_api_token(token):
+        return await _by_api_token(session, token, usage)
     claims = decode_token(key=settings.signing_key, token=token, expected=TokenType.access)
     user = await session.get(User, claims.user_id)
     if user is None:
         raise TokenInvalid
-    if not user.is_active:
-        raise AccountDisabled
+    _check_active(user)
     if user.tokens_valid_after is not None and claims.issued_at < user.tokens_valid_after:
         raise TokenRevoked
-    return Authenticated(user=user, claims=claims)
+    return Authenticated(
+        user=user, issued_at=claims.issued_at, expires_at=claims.expires_at, session_id=claims.session_id
+    )
+
+
+async def _by_api_token(session: AsyncSession, token: str, usage: TokenUsage | None) -> Authenticated:
+    api_token, user = await api_tokens.find(session, token)
+    _check_active(user)
+    api_tokens.check_usable(api_token)
+    if usage is not None:
+        await usage.used(api_token)
+    return Authenticated(
+        user=user, issued_at=api_token.created_at, expires_at=api_token.expires_at, api_token_id=api_token.id
+    )
+
+
+def _check_active(user: User) -> None:
+    if not user.is_active:
+        raise AccountDisabled
 
 
 async def signup(

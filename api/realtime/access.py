@@ -4,12 +4,14 @@ of every open connection after this worker could not hear of changes (a broker o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.models import User
 from api.ids import parse_id
+from api.realtime.connection import api_token_of
 from api.realtime.hub import ConnectionView, Verdict
 from api.realtime.protocol import (
     ACCOUNT_DISABLED,
@@ -18,10 +20,12 @@ from api.realtime.protocol import (
     REMOVED,
     ROOM_DELETED,
     ROOM_NOT_FOUND,
+    TOKEN_REVOKED,
     CloseReason,
 )
 from api.rooms.models import Membership, Room, RoomBan
 from api.rooms.service import rooms_public
+from api.tokens.service import revoked_among
 
 
 async def admit(
@@ -60,7 +64,12 @@ def _admission(room_id: int | None, state: tuple[bool, bool, bool] | None) -> in
 async def recheck(session: AsyncSession, views: Sequence[ConnectionView]) -> list[Verdict]:
     """What each connection lost or gained, as the database has it now."""
     user_ids = {view.user_id for view in views}
-    active = set(await session.scalars(select(User.id).where(User.id.in_(user_ids), User.is_active)))
+    rows = await session.execute(
+        select(User.id, User.tokens_valid_after).where(User.id.in_(user_ids), User.is_active)
+    )
+    valid_after: dict[int, datetime | None] = dict(rows.all())
+    active = set(valid_after)
+    revoked = await _revoked_credentials(session, views, valid_after)
     memberships: dict[int, dict[int, str]] = {user_id: {} for user_id in user_ids}
     for user_id, room_id, role in await session.execute(
         select(Membership.user_id, Membership.room_id, Membership.role).where(
@@ -70,13 +79,12 @@ async def recheck(session: AsyncSession, views: Sequence[ConnectionView]) -> lis
         memberships[user_id][room_id] = role
     followed = {room_id for view in views for room_id in view.subscribed | view.watching}
     existing = set(await session.scalars(select(Room.id).where(Room.id.in_(followed))))
-    bans = set(
-        (
-            await session.execute(
-                select(RoomBan.user_id, RoomBan.room_id).where(RoomBan.user_id.in_(user_ids))
-            )
-        ).tuples()
-    )
+    bans = {
+        (user_id, room_id)
+        for user_id, room_id in await session.execute(
+            select(RoomBan.user_id, RoomBan.room_id).where(RoomBan.user_id.in_(user_ids))
+        )
+    }
     gained = {
         room_id
         for view in views
@@ -91,10 +99,13 @@ async def recheck(session: AsyncSession, views: Sequence[ConnectionView]) -> lis
         return BANNED if (user_id, room_id) in bans else REMOVED
 
     verdicts = []
-    for view in views:
+    for view, credential_revoked in zip(views, revoked, strict=True):
         mine = memberships[view.user_id]
         if view.user_id not in active:
             verdicts.append(Verdict(close=ACCOUNT_DISABLED))
+            continue
+        if credential_revoked:
+            verdicts.append(Verdict(close=TOKEN_REVOKED))
             continue
         verdict = Verdict(
             ended={room: lost(view.user_id, room) for room in view.subscribed if room not in mine}
@@ -110,3 +121,20 @@ async def recheck(session: AsyncSession, views: Sequence[ConnectionView]) -> lis
             ]
         verdicts.append(verdict)
     return verdicts
+
+
+async def _revoked_credentials(
+    session: AsyncSession, views: Sequence[ConnectionView], valid_after: dict[int, datetime | None]
+) -> list[bool]:
+    """For each connection, whether its credential stopped working: an API token revoked, or
+    a login token issued before its user's logout-all (or deactivation)."""
+    token_ids = [api_token_of(view.credential) for view in views]
+    gone = await revoked_among(session, {token_id for token_id in token_ids if token_id is not None})
+    revoked = []
+    for view, token_id in zip(views, token_ids, strict=True):
+        if token_id is not None:
+            revoked.append(token_id in gone)
+            continue
+        after = valid_after.get(view.user_id)
+        revoked.append(after is not None and (view.issued_at is None or view.issued_at < after))
+    return revoked

@@ -20,6 +20,7 @@ import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.websockets import WebSocket
 
@@ -31,6 +32,17 @@ logger = logging.getLogger(__name__)
 
 # The credential of a connection opened with a login access token; API tokens are "api:<id>".
 LOGIN_CREDENTIAL = "login"
+
+
+def api_credential(token_id: int) -> str:
+    return f"api:{token_id}"
+
+
+def api_token_of(credential: str) -> int | None:
+    """The id of the API token a credential names; None for a login's."""
+    kind, _, token_id = credential.partition(":")
+    return int(token_id) if kind == "api" and token_id.isdigit() else None
+
 
 # Seconds a client that stopped reading gets to take its close frame before it is cut off.
 CLOSE_GRACE = 10.0
@@ -56,6 +68,7 @@ class Connection:
         "closing",
         "credential",
         "greeted",
+        "issued_at",
         "max_queue",
         "multiplexed",
         "subscriptions",
@@ -80,6 +93,8 @@ class Connection:
         # What the connection was opened with ("login", or "api:<id>" for an API token):
         # revoking a credential closes the connections that hold it.
         self.credential = credential
+        # When that credential was issued: a logout-all refuses login tokens issued before it.
+        self.issued_at: datetime | None = None
         # /ws (user-level frames, many subscriptions) or a room socket (one).
         self.multiplexed = multiplexed
         self.max_queue = max_queue

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from api.auth.schemas import UserSummary
 from api.messages.schemas import MessagePublic
 from api.messages.writer import ReadMoved, Stored
-from api.realtime.connection import LOGIN_CREDENTIAL
+from api.realtime.connection import LOGIN_CREDENTIAL, api_credential
 from api.realtime.envelope import Envelope, Kind
 from api.realtime.hub import Hub, new_message_envelope
 from api.realtime.protocol import (
@@ -20,6 +21,7 @@ from api.realtime.protocol import (
     ROOM_DELETED,
     TOKEN_REVOKED,
     CloseReason,
+    announcement_frame,
     delete_frame,
     edit_frame,
     membership_frame,
@@ -144,6 +146,12 @@ class RoomEvents:
             )
         )
 
+    # --- the whole server ----------------------------------------------------
+
+    async def announce(self, body: str, sender: UserSummary, created_at: datetime) -> None:
+        """Every open connection, room sockets and /ws, on every worker."""
+        await self._hub.publish(Envelope(Kind.BROADCAST, frame=announcement_frame(body, sender, created_at)))
+
     # --- accounts ------------------------------------------------------------
 
     async def account_disabled(self, user_id: int) -> None:
@@ -155,6 +163,11 @@ class RoomEvents:
         await self._hub.publish(
             Envelope(Kind.CLOSE, user_id=user_id, close=reason.reason, credential=credential)
         )
+
+    async def api_token_revoked(self, user_id: int, token_id: int) -> None:
+        """The connections opened with (or switched to) that API token close (4401
+        `token_revoked`), on every worker."""
+        await self.close_connections(user_id, TOKEN_REVOKED, credential=api_credential(token_id))
 
     async def tokens_revoked(self, user_id: int) -> None:
         """A logout-all: the user's connections opened with a login access token close (4401

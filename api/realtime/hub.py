@@ -30,6 +30,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -96,6 +97,7 @@ class ConnectionView:
     multiplexed: bool
     subscribed: frozenset[int]
     watching: frozenset[int]
+    issued_at: datetime | None = None  # the credential's
 
 
 @dataclass(frozen=True, slots=True)
@@ -579,7 +581,12 @@ class Hub:
             return
         views = [
             ConnectionView(
-                c.user.id, c.credential, c.multiplexed, frozenset(c.subscriptions), frozenset(c.watching)
+                c.user.id,
+                c.credential,
+                c.multiplexed,
+                frozenset(c.subscriptions),
+                frozenset(c.watching),
+                c.issued_at,
             )
             for c in connections
         ]

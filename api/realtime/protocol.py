@@ -396,6 +396,13 @@ def read_frame(room_id: int, read_seq: int, unread: int, mentions: int) -> str:
     )
 
 
+def announcement_frame(body: str, sender: UserSummary, created_at: datetime) -> str:
+    """A site admin's announcement, for every open connection."""
+    return dumps(
+        {"type": "announcement", "body": body, "from": user_payload(sender), "created_at": _time(created_at)}
+    )
+
+
 _NOT_MENTIONED = '"mention":false}'
 _MENTIONED = '"mention":true}'
 

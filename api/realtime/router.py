@@ -39,7 +39,7 @@ Token = Annotated[str | None, Query(description="An access token (or an API toke
 async def _identity(session: AsyncSession, context: AppContext, token: str | None) -> Identity:
     try:
         authenticated = await authenticate_access_token(
-            session=session, settings=context.settings, token=token
+            session=session, settings=context.settings, token=token, usage=context.token_usage
         )
     except AuthError as exc:
         raise _refusal(CLOSE_REASONS[exc.reason]) from exc

@@ -29,7 +29,7 @@ from api.messages.writer import InvalidReply, Stored
 from api.ratelimit import TokenBucket
 from api.reading import service as reading
 from api.realtime import access
-from api.realtime.connection import LOGIN_CREDENTIAL, Connection, Subscription
+from api.realtime.connection import LOGIN_CREDENTIAL, Connection, Subscription, api_credential
 from api.realtime.protocol import (
     FRAME_TOO_BIG,
     INVALID_PARAMETER,
@@ -83,11 +83,21 @@ class Identity:
     is_admin: bool
     expires_at: datetime | None
     credential: str = LOGIN_CREDENTIAL
+    issued_at: datetime | None = None
 
     @classmethod
     def of(cls, authenticated: Authenticated) -> Identity:
         user = authenticated.user
-        return cls(user.id, user.username, user.display_name, user.is_admin, authenticated.claims.expires_at)
+        token_id = authenticated.api_token_id
+        return cls(
+            user.id,
+            user.username,
+            user.display_name,
+            user.is_admin,
+            authenticated.expires_at,
+            LOGIN_CREDENTIAL if token_id is None else api_credential(token_id),
+            authenticated.issued_at,
+        )
 
     @property
     def user(self) -> UserSummary:
@@ -116,6 +126,7 @@ class LiveSession:
         self.connection: Connection = context.hub.new_connection(
             websocket, user=self._user, credential=identity.credential, multiplexed=room is None
         )
+        self.connection.issued_at = identity.issued_at
         self._expires_at = identity.expires_at
 
     async def run(self) -> None:
@@ -415,7 +426,10 @@ class LiveSession:
         try:
             async with self._context.db.session() as session:
                 authenticated = await authenticate_access_token(
-                    session=session, settings=self._context.settings, token=token
+                    session=session,
+                    settings=self._context.settings,
+                    token=token,
+                    usage=self._context.token_usage,
                 )
         except AuthError:
             raise FrameError("invalid_token", "the token is invalid or expired; the held one stays") from None
@@ -423,6 +437,7 @@ class LiveSession:
             raise FrameError("invalid_token", "the token belongs to another user; the held one stays")
         identity = Identity.of(authenticated)
         self.connection.credential = identity.credential
+        self.connection.issued_at = identity.issued_at
         self._expire_at(identity.expires_at)
         self.connection.push(OutFrame(auth_ok_frame(identity.expires_at)))
 

@@ -59,8 +59,12 @@ class MembershipPublic(BaseModel):
     joined_at: datetime
 
 
+class MemberUser(UserSummary):
+    is_bot: bool
+
+
 class MemberPublic(BaseModel):
-    user: UserSummary
+    user: MemberUser
     role: Role
     joined_at: datetime
     online: bool

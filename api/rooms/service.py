@@ -24,6 +24,7 @@ from api.rooms.schemas import (
     InviteRequest,
     MemberPublic,
     MembershipPublic,
+    MemberUser,
     RoomCreate,
     RoomPublic,
     RoomUpdate,
@@ -336,7 +337,7 @@ async def list_members(
     ).all()
     return [
         MemberPublic(
-            user=UserSummary.model_validate(m.user),
+            user=MemberUser.model_validate(m.user),
             role=Role(m.role),
             joined_at=m.joined_at,
             online=m.user_id in online,

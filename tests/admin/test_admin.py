@@ -67,7 +67,15 @@ async def test_users_are_listed_and_searched(
     assert response.status_code == 200
     users = response.json()
     assert [u["username"] for u in users] == ["root", "Alice", "alfred", "bob", "al_x", "alyx"]
-    assert set(users[0]) == {"id", "username", "display_name", "is_admin", "created_at", "is_active"}
+    assert set(users[0]) == {
+        "id",
+        "username",
+        "display_name",
+        "is_admin",
+        "is_bot",
+        "created_at",
+        "is_active",
+    }
     assert (users[0]["is_admin"], users[0]["is_active"]) == (True, True)
     assert (users[1]["is_admin"], users[1]["is_active"]) == (False, True)
 

@@ -40,7 +40,7 @@ async def test_a_new_display_name_is_what_rooms_show_from_then_on(client: httpx.
     assert response.status_code == 200
     user = response.json()
     assert user["display_name"] == "Ada Lovelace"  # stripped, as at signup
-    assert set(user) == {"id", "username", "display_name", "is_admin", "created_at"}
+    assert set(user) == {"id", "username", "display_name", "is_admin", "is_bot", "created_at"}
     assert user["username"] == "ada"
 
     me = await client.get("/api/users/me", headers=ada.headers)

@@ -14,7 +14,7 @@ async def test_signup_returns_the_user_without_secrets(client: httpx.AsyncClient
     )
     assert response.status_code == 201
     user = response.json()
-    assert set(user) == {"id", "username", "display_name", "is_admin", "created_at"}
+    assert set(user) == {"id", "username", "display_name", "is_admin", "is_bot", "created_at"}
     assert user["username"] == "Ada.L-1_x"
     assert user["display_name"] == "Ada"
     assert user["is_admin"] is False

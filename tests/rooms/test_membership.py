@@ -99,7 +99,7 @@ async def test_members_are_listed_with_roles_and_nobody_online(cast: Cast) -> No
     }
     assert [m["online"] for m in members] == [False] * 5
     owner = next(m for m in members if m["user"]["id"] == cast.owner.id)
-    assert owner["user"] == cast.owner.summary
+    assert owner["user"] == {**cast.owner.summary, "is_bot": False}
 
 
 # --- invitations ----------------------------------------------------------------------------
