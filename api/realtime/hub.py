@@ -63,7 +63,8 @@ logger = logging.getLogger(__name__)
 # The most changes a room catches up from the database after a gap or a broker outage;
 # beyond that its subscribers are sent away (1013) to page the rest with `since_rev`.
 MAX_CATCH_UP = 1000
-POSITION_RETRY_SECONDS = 1.0
+# Longer than any admission takes, from the credential's check to the connection's registration.
+CLOSE_MEMORY_SECONDS = 60.0
 
 Payload = dict[str, Any]
 
@@ -226,6 +227,9 @@ class Hub:
         self._rooms: dict[int, RoomChannel] = {}
         self._connections: set[Connection] = set()
         self._by_user: defaultdict[int, set[Connection]] = defaultdict(set)
+        # Closes of a user's connections (logout-all, revocation, deactivation) of the last
+        # CLOSE_MEMORY_SECONDS: (monotonic time, credential, reason), see `register`.
+        self._recent_closes: dict[int, list[tuple[float, str, CloseReason]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
 
@@ -277,10 +281,15 @@ class Hub:
             stats=self.stats,
         )
 
-    def register(self, connection: Connection) -> None:
-        """From now on user-level frames and closes reach `connection`."""
+    def register(self, connection: Connection, *, admitted_at: float) -> None:
+        """From now on user-level frames and closes reach `connection`. A close of its user
+        that came after its credential was checked (`admitted_at`, monotonic) but before this
+        reaches it now: between the two, the close had no connection to find."""
         self._connections.add(connection)
         self._by_user[connection.user.id].add(connection)
+        for closed_at, credential, reason in self._recent_closes.get(connection.user.id, ()):
+            if closed_at >= admitted_at and (not credential or credential == connection.credential):
+                connection.close(reason)
 
     async def unregister(self, connection: Connection) -> None:
         """The connection is over: end its subscriptions and what it watches."""
@@ -441,6 +450,7 @@ class Hub:
             return
         if kind is Kind.CLOSE:
             reason = CLOSE_REASONS[envelope.close]
+            self._remember_close(envelope.user_id, envelope.credential, reason)
             for connection in list(self._by_user.get(envelope.user_id, ())):
                 if not envelope.credential or connection.credential == envelope.credential:
                     connection.close(reason)
@@ -487,6 +497,18 @@ class Hub:
                         self.unwatch(connection, [room_id])
                 elif envelope.event == "read" and room_id in connection.subscriptions:
                     connection.push(frame)
+
+    def _remember_close(self, user_id: int, credential: str, reason: CloseReason) -> None:
+        now = time.monotonic()
+        kept = [
+            entry for entry in self._recent_closes.get(user_id, ()) if entry[0] > now - CLOSE_MEMORY_SECONDS
+        ]
+        self._recent_closes[user_id] = [*kept, (now, credential, reason)]
+        # Forget the users whose closes are all old, so this never grows without bound.
+        for stale in [
+            u for u, entries in self._recent_closes.items() if entries[-1][0] <= now - CLOSE_MEMORY_SECONDS
+        ]:
+            del self._recent_closes[stale]
 
     # --- gaps and catching up --------------------------------------------
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -84,6 +85,8 @@ class Identity:
     expires_at: datetime | None
     credential: str = LOGIN_CREDENTIAL
     issued_at: datetime | None = None
+    # When the credential was checked (time.monotonic()): a close after it still applies.
+    checked_at: float = field(default_factory=time.monotonic)
 
     @classmethod
     def of(cls, authenticated: Authenticated) -> Identity:
@@ -128,10 +131,11 @@ class LiveSession:
         )
         self.connection.issued_at = identity.issued_at
         self._expires_at = identity.expires_at
+        self._checked_at = identity.checked_at
 
     async def run(self) -> None:
         connection = self.connection
-        self._hub.register(connection)
+        self._hub.register(connection, admitted_at=self._checked_at)
         try:
             if self._room is None:
                 connection.push(OutFrame(ready_frame(self._user, self._expires_at)))

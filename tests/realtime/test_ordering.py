@@ -4,6 +4,7 @@ database, and a catch-up after an outage delivers every kind of change once, in 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -239,3 +240,23 @@ def test_envelopes_survive_the_wire() -> None:
     )
     decoded = Envelope.decode(envelope.encode())
     assert decoded == envelope
+
+
+async def test_a_close_between_admission_and_registration_still_closes() -> None:
+    hub = make_hub(FakeDatabase())
+    admitted_at = time.monotonic()
+    # The user's tokens are revoked after this connection's credential was checked...
+    hub.deliver(Envelope(Kind.CLOSE, user_id=ADA.id, close="token_revoked", credential="login"))
+    late = Recorder()
+    late.credential = "login"  # type: ignore[attr-defined]
+    other = Recorder()
+    other.credential = "api:7"  # type: ignore[attr-defined]
+    # ...and before it was registered: it must not slip through.
+    hub.register(late, admitted_at=admitted_at)  # type: ignore[arg-type]
+    hub.register(other, admitted_at=admitted_at)  # type: ignore[arg-type]
+    assert late.closed is not None and late.closed.reason == "token_revoked"
+    assert other.closed is None  # another credential is not affected
+    newer = Recorder()
+    newer.credential = "login"  # type: ignore[attr-defined]
+    hub.register(newer, admitted_at=time.monotonic())  # type: ignore[arg-type]
+    assert newer.closed is None  # checked after the close: it is a new login
