@@ -24,7 +24,19 @@ from pathlib import Path
 import uvloop
 
 from bench import report
-from bench.scenarios import fanout, idle, join, login, publisher, rooms, slow
+from bench.scenarios import (
+    activity,
+    fanout,
+    idle,
+    join,
+    login,
+    publisher,
+    rooms,
+    slow,
+    ws_fanout,
+    ws_memory,
+    ws_subscribe,
+)
 from bench.scenarios.common import Settings
 from bench.setup_db import REPO_ROOT
 
@@ -40,6 +52,10 @@ SCENARIOS: dict[str, Callable[[Settings], Awaitable[list[report.Figure]]]] = {
     "join": join.run,
     "login": login.run,
     "search_cost": rooms.run_search_cost,
+    "ws_memory": ws_memory.run,
+    "ws_subscribe": ws_subscribe.run,
+    "ws_fanout": ws_fanout.run,
+    "activity": activity.run,
 }
 
 
