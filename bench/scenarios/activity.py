@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 ACTIVITY = "activity"
 BROADCAST = "broadcast"
-WARMUP_MESSAGES = 20
+STALL_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ async def _receivers(variant: str, deployment: Deployment) -> list[Client]:
     if variant == ACTIVITY:
         clients = await connect_subscribed(urls, [[] for _ in urls], Recorder())
         # `ready` comes before the connection watches its rooms; a frame is read only after.
-        await asyncio.gather(*(client.ping() for client in clients))
+        await asyncio.wait_for(asyncio.gather(*(client.ping() for client in clients)), STALL_SECONDS)
         return list(clients)
     room_id = deployment.room_ids[0]
     return await connect_many(
@@ -87,7 +87,7 @@ async def _send(
     recorder = _recorder(variant, deployment.room_ids[0], first_seq)
     use_recorder(clients, recorder)
     meter = CpuMeter(deployment.server.cpu_seconds, deployment.server.pid)
-    await saturate(
+    sending = saturate(
         [publisher],
         recorder,
         duration=seconds,
@@ -95,6 +95,11 @@ async def _send(
         receivers=len(clients),
         per_connection_rate=1_000_000,
     )
+    try:
+        # A window that never frees again (frames lost, or not the seqs expected) would wait forever.
+        await asyncio.wait_for(sending, seconds + STALL_SECONDS)
+    except TimeoutError:
+        raise RuntimeError(f"activity ({variant}): stalled, {recorder.missing} frames missing") from None
     if not await recorder.drain(DRAIN_SECONDS):
         raise RuntimeError(f"activity ({variant}): {recorder.missing} frames never arrived")
     return recorder, meter.read()

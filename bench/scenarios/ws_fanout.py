@@ -11,6 +11,7 @@ the server must have stored every message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ GROUP = 10  # members sharing the same quiet rooms
 QUIET = 9
 WS = "/ws"
 ROOM_SOCKET = "room socket"
+STALL_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,13 @@ async def run_one(variant: str, settings: Settings) -> WsFanoutRun:
             seconds=settings.paced_seconds,
             receivers=members,
         )
-        per_second, messages, sent, complete, cpu = await saturated(deployment, clients, settings)
+        try:
+            # A window that never frees again (a message lost) would wait forever.
+            per_second, messages, sent, complete, cpu = await asyncio.wait_for(
+                saturated(deployment, clients, settings), settings.publisher_seconds + STALL_SECONDS
+            )
+        except TimeoutError:
+            raise RuntimeError(f"ws_fanout ({variant}): the saturated phase stalled") from None
         total = paced_result.sent + sent  # the room's last seq: it started empty
         assert deployment.database is not None
         stored = await setup_db.count_messages(deployment.database.url)

@@ -10,6 +10,7 @@ sends a dozen frames at once, and the cap would answer some of them `rate_limite
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 ROOMS = 10
 WARMUP = 3
+TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +65,14 @@ async def run(settings: Settings) -> list[Figure]:
         assert isinstance(client, MultiClient)
         rooms = deployment.rooms_of(0)
         for _ in range(WARMUP):
-            await client.ping()
+            await asyncio.wait_for(client.ping(), TIMEOUT)
             await _subscribe(client, rooms, history)
             await _subscribe(client, rooms[:1], history)
         ten, one, pings = [], [], []
         for _ in range(settings.ws_subscribe_repeats):
-            pings.append(await client.ping())
+            pings.append(await asyncio.wait_for(client.ping(), TIMEOUT))
             ten.append(await _subscribe(client, rooms, history))
-            pings.append(await client.ping())
+            pings.append(await asyncio.wait_for(client.ping(), TIMEOUT))
             one.append(await _subscribe(client, rooms[:1], history))
         if client.errors or client.ended or client.strays or client.closed.done():
             raise RuntimeError(
