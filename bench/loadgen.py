@@ -4,6 +4,10 @@ Every client is a `Client` (a picows listener): it parses each text frame once w
 orjson, checks that message seqs arrive consecutively, and hands message receipts to
 the phase's `Recorder`, which keeps the send time of every nonce it is waiting for and
 the send-to-receipt latency of each delivery.
+
+A `MultiClient` is one `/ws` connection: `ready` is its "connected", it subscribes to
+several rooms in one frame, and keeps the same checks per room (`RoomStream`), for
+message frames and for `activity` frames alike.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ BODY = "benchmark message with a body of a realistic length for a chat, about si
 SLOW_RCVBUF = 4096
 SLOW_MSS = 1460
 MESSAGE_PREFIX = b'{"type":"message"'
+ROOM_MESSAGE_PREFIX = b'{"type":"message","room_id":'
+ACTIVITY_PREFIX = b'{"type":"activity","room_id":'
 SEQ_KEY = b'"seq":'
 NONCE_KEY = b'"nonce":"'
 
@@ -112,6 +118,26 @@ class Recorder:
     @property
     def missing(self) -> int:
         return sum(self.expected.values())
+
+
+def activity_key(room_id: int, seq: int) -> str:
+    return f"{room_id}:{seq}"
+
+
+class SeqRecorder(Recorder):
+    """A Recorder for frames that carry no nonce (`activity`): the k-th message sent is
+    expected as seq `first_seq + k` of `room_id`. That holds for one sender on one
+    connection, whose sends the server stores in the order it reads them; a message
+    stored out of that order (or not at all) leaves receipts missing, and the phase fails."""
+
+    def __init__(self, room_id: int, first_seq: int, **kwargs: bool) -> None:
+        super().__init__(**kwargs)
+        self.room_id = room_id
+        self.next_seq = first_seq
+
+    def expect(self, nonce: str, receivers: int) -> None:
+        super().expect(activity_key(self.room_id, self.next_seq), receivers)
+        self.next_seq += 1
 
 
 def _close_payload(payload: bytes) -> tuple[int, str]:
@@ -272,6 +298,238 @@ class Client(WSListener):
             self.transport.disconnect()
 
 
+@dataclass(slots=True)
+class RoomStream:
+    """What one `/ws` connection received of one room: its subscription's history and
+    message frames (seqs consecutive, as on a room socket), or its `activity` frames."""
+
+    subscribed: asyncio.Future[float] | None = None  # the presence frame's arrival
+    leaving: asyncio.Future[float] | None = None  # the `unsubscribed` frame we asked for
+    live: bool = False  # between history and an `unsubscribed`
+    history_messages: int = 0
+    history_last_seq: int = 0
+    first_seq: int = 0
+    next_seq: int | None = None
+    messages: int = 0
+    gaps: int = 0
+    disorder: int = 0
+    activity: int = 0
+    activity_first: int = 0
+    activity_next: int | None = None
+    activity_gaps: int = 0
+    activity_disorder: int = 0
+    activity_while_live: int = 0  # the server owes a subscriber message frames, not activity
+    ended: str = ""  # the reason of an `unsubscribed` nobody asked for
+
+    def received_all(self, last_seq: int) -> bool:
+        """Every message from the first live seq to `last_seq`, once each, in order."""
+        return (
+            not self.gaps
+            and not self.disorder
+            and self.next_seq == last_seq + 1
+            and self.messages == last_seq - self.first_seq + 1
+        )
+
+    def heard_all(self, first_seq: int, last_seq: int) -> bool:
+        """An `activity` frame for every seq from `first_seq` to `last_seq`, once each, in order."""
+        return (
+            not self.activity_gaps
+            and not self.activity_disorder
+            and not self.activity_while_live
+            and self.activity_first == first_seq
+            and self.activity_next == last_seq + 1
+            and self.activity == last_seq - first_seq + 1
+        )
+
+
+class MultiClient(Client):
+    """One `/ws` connection: `ready` is "connected"; rooms are subscribed in one frame.
+
+    Message and `activity` frames are read without a full JSON parse: both start with
+    their `room_id`, and the first `"seq":` after it is the message's (the message
+    object's own `room_id` and `id` precede its seq; a body cannot hold an unescaped
+    quote). Other frames go through orjson, as on a room socket."""
+
+    def __init__(self, recorder: Recorder, index: int) -> None:
+        super().__init__(recorder, index)
+        self.streams: dict[int, RoomStream] = {}
+        self.send_room = 0  # the room `send_message` sends to
+        self.user_id = 0
+        self.activity = 0
+        self.strays = 0  # message frames of a room not subscribed
+        self.ended = 0  # subscriptions the server ended or refused unasked
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        super().on_ws_disconnected(transport)
+        gone = ConnectionError(f"closed: {self.close_code} {self.close_reason}")
+        for stream in self.streams.values():
+            for waiting in (stream.subscribed, stream.leaving):
+                if waiting is not None and not waiting.done():
+                    waiting.set_exception(gone)
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        now = perf()
+        Traffic.frames += 1
+        kind = frame.msg_type
+        if kind is WSMsgType.TEXT:
+            if frame.fin:
+                data = frame.get_payload_as_bytes()
+                if data.startswith(ROOM_MESSAGE_PREFIX):
+                    self._message(data, now)
+                elif data.startswith(ACTIVITY_PREFIX):
+                    self._activity(data, now)
+                else:
+                    self._handle(orjson.loads(data), now)
+            else:
+                self._parts = [frame.get_payload_as_bytes()]
+        elif kind is WSMsgType.CONTINUATION:
+            self._parts.append(frame.get_payload_as_bytes())
+            if frame.fin:
+                data, self._parts = b"".join(self._parts), []
+                self._handle(orjson.loads(data), now)
+        elif kind is WSMsgType.CLOSE:
+            self.close_code, self.close_reason = _close_payload(frame.get_payload_as_bytes())
+            transport.send_close(WSCloseCode.OK)
+            transport.disconnect()
+
+    def _message(self, data: bytes, now: float) -> None:
+        start = len(ROOM_MESSAGE_PREFIX)
+        end = data.index(b",", start)
+        stream = self.streams.get(int(data[start:end]))
+        if stream is None or not stream.live:
+            self.strays += 1
+            return
+        at = data.index(SEQ_KEY, end) + 6
+        seq = int(data[at : data.index(b",", at)])
+        expected = stream.next_seq
+        if expected is not None and seq != expected:
+            if seq > expected:
+                stream.gaps += seq - expected
+            else:
+                stream.disorder += 1
+        stream.next_seq = seq + 1
+        stream.messages += 1
+        self.messages += 1
+        at = data.rfind(NONCE_KEY)
+        if at < 0:
+            return
+        nonce = data[at + 9 : data.index(b'"', at + 9)].decode()
+        if nonce in self.outstanding:
+            self.outstanding.discard(nonce)
+            self.acked += 1
+        self.recorder.receipt(nonce, now)
+
+    def _activity(self, data: bytes, now: float) -> None:
+        start = len(ACTIVITY_PREFIX)
+        end = data.index(b",", start)
+        room_id = int(data[start:end])
+        at = data.index(SEQ_KEY, end) + 6
+        seq = int(data[at : data.index(b",", at)])
+        stream = self.streams.get(room_id)
+        if stream is None:
+            stream = self.streams[room_id] = RoomStream()
+        elif stream.live:
+            stream.activity_while_live += 1
+        expected = stream.activity_next
+        if expected is None:
+            stream.activity_first = seq
+        elif seq != expected:
+            if seq > expected:
+                stream.activity_gaps += seq - expected
+            else:
+                stream.activity_disorder += 1
+        stream.activity_next = seq + 1
+        stream.activity += 1
+        self.activity += 1
+        self.recorder.receipt(activity_key(room_id, seq), now)
+
+    def _handle(self, frame: dict[str, Any], now: float) -> None:
+        kind = frame["type"]
+        if kind == "history":
+            stream = self.streams.get(frame["room_id"])
+            if stream is None:
+                self.strays += 1
+                return
+            stream.history_messages = len(frame["messages"])
+            stream.history_last_seq = frame["last_seq"]
+            stream.next_seq = stream.first_seq = stream.history_last_seq + 1
+            stream.messages = stream.gaps = stream.disorder = 0
+            stream.live = True
+        elif kind == "presence":
+            stream = self.streams.get(frame["room_id"])
+            waiting = stream.subscribed if stream is not None else None
+            if waiting is not None and not waiting.done():
+                if stream is not None and stream.live:
+                    waiting.set_result(now)
+                else:
+                    waiting.set_exception(RuntimeError(f"presence before history: {frame['room_id']}"))
+        elif kind == "unsubscribed":
+            self._unsubscribed(frame["room_id"], frame["reason"], now)
+        elif kind == "ready":
+            self.user_id = frame["user"]["id"]
+            if not self.ready.done():
+                self.ready.set_result(now)
+        else:
+            super()._handle(frame, now)
+
+    def _unsubscribed(self, room_id: int, reason: str, now: float) -> None:
+        stream = self.streams.get(room_id)
+        if stream is None:
+            self.ended += 1
+            logger.warning(
+                "client %d: unsubscribed from %s (%s), never subscribed", self.index, room_id, reason
+            )
+            return
+        stream.live = False
+        if stream.leaving is not None and not stream.leaving.done() and reason == "unsubscribed":
+            stream.leaving.set_result(now)
+            return
+        self.ended += 1
+        stream.ended = reason
+        if stream.subscribed is not None and not stream.subscribed.done():
+            stream.subscribed.set_exception(RuntimeError(f"room {room_id} refused: {reason}"))
+        elif self.ended <= 3:
+            logger.warning("client %d: room %s ended: %s", self.index, room_id, reason)
+
+    # --- actions ----------------------------------------------------------------
+
+    def send_message(self, nonce: str) -> None:
+        assert self.transport is not None
+        frame = {"type": "message", "room_id": self.send_room, "body": BODY, "nonce": nonce}
+        self.transport.send(WSMsgType.TEXT, orjson.dumps(frame))
+
+    async def subscribe(self, room_ids: Sequence[int], *, within: float = 120) -> float:
+        """Subscribe to `room_ids` in one frame; when the last of their presence frames came,
+        each after its history (a refused room raises)."""
+        assert self.transport is not None
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for room_id in room_ids:
+            stream = self.streams[room_id] = RoomStream(subscribed=loop.create_future())
+            assert stream.subscribed is not None
+            waiting.append(stream.subscribed)
+        rooms = [{"room_id": room_id} for room_id in room_ids]
+        self.transport.send(WSMsgType.TEXT, orjson.dumps({"type": "subscribe", "rooms": rooms}))
+        arrived = await asyncio.wait_for(asyncio.gather(*waiting), within)
+        return max(arrived)
+
+    async def unsubscribe(self, room_ids: Sequence[int], *, within: float = 60) -> None:
+        """One `unsubscribe` frame per room; until each is answered `unsubscribed`."""
+        assert self.transport is not None
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for room_id in room_ids:
+            stream = self.streams.setdefault(room_id, RoomStream())
+            stream.leaving = loop.create_future()
+            waiting.append(stream.leaving)
+            frame = orjson.dumps({"type": "unsubscribe", "room_id": room_id})
+            self.transport.send(WSMsgType.TEXT, frame)
+        await asyncio.wait_for(asyncio.gather(*waiting), within)
+
+    def stream(self, room_id: int) -> RoomStream:
+        return self.streams.get(room_id) or RoomStream()
+
+
 def _small_receive_buffer(url: WSParsedURL) -> socket.socket:
     """A socket that makes a stalled reader look like one across a real network.
 
@@ -287,29 +545,55 @@ def _small_receive_buffer(url: WSParsedURL) -> socket.socket:
 
 
 async def connect(
-    url: str, recorder: Recorder, *, index: int = 0, within: float = 120, small_buffer: bool = False
+    url: str,
+    recorder: Recorder,
+    *,
+    index: int = 0,
+    within: float = 120,
+    small_buffer: bool = False,
+    factory: type[Client] = Client,
 ) -> Client:
-    """A client whose history frame has arrived."""
+    """A client whose history frame (for a `MultiClient`: its `ready` frame) has arrived."""
     _, client = await ws_connect(
-        lambda: Client(recorder, index),
+        lambda: factory(recorder, index),
         url,
         websocket_handshake_timeout=within,
         socket_factory=_small_receive_buffer if small_buffer else None,
     )
-    assert isinstance(client, Client)
+    assert isinstance(client, factory)
     await asyncio.wait_for(asyncio.shield(client.ready), within)
     return client
 
 
-async def connect_many(urls: Sequence[str], recorder: Recorder, *, concurrency: int = 64) -> list[Client]:
+async def connect_many(
+    urls: Sequence[str], recorder: Recorder, *, concurrency: int = 64, factory: type[Client] = Client
+) -> list[Client]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(index: int, url: str) -> Client:
         async with gate:
-            return await connect(url, recorder, index=index)
+            return await connect(url, recorder, index=index, factory=factory)
 
     clients = await asyncio.gather(*(one(i, url) for i, url in enumerate(urls)))
     return list(clients)
+
+
+async def connect_subscribed(
+    urls: Sequence[str], rooms: Sequence[Sequence[int]], recorder: Recorder, *, concurrency: int = 64
+) -> list[MultiClient]:
+    """`/ws` clients, the i-th subscribed to `rooms[i]` in one frame (none when empty), with
+    every history and presence frame in."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(index: int, url: str) -> MultiClient:
+        async with gate:
+            client = await connect(url, recorder, index=index, factory=MultiClient)
+            assert isinstance(client, MultiClient)
+            if rooms[index]:
+                await client.subscribe(rooms[index])
+            return client
+
+    return list(await asyncio.gather(*(one(i, url) for i, url in enumerate(urls))))
 
 
 async def close_all(clients: Sequence[Client], within: float = 10) -> None:

@@ -63,6 +63,10 @@ class Server:
         url = f"ws://127.0.0.1:{self.port}/ws/rooms/{room_id}?token={token}"
         return url if since is None else f"{url}&since={since}"
 
+    def multi_url(self, token: str) -> str:
+        """`/ws`: one connection for every room."""
+        return f"ws://127.0.0.1:{self.port}/ws?token={token}"
+
     def rss(self) -> int:
         return int(self.ps.memory_info().rss)
 

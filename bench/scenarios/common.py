@@ -48,6 +48,12 @@ class Settings:
     publisher_subscribers: tuple[int, ...] = (100, 1000)
     publisher_window: int = 16
     publisher_seconds: float = 10.0
+    ws_people: int = 2000  # ws_memory: people, each in `ws_rooms_each` rooms of 10
+    ws_rooms_each: int = 10
+    ws_subscribe_history: int = 50  # ws_subscribe: messages in each room
+    ws_subscribe_repeats: int = 20
+    ws_fanout_members: int = 1000
+    activity_members: int = 1000
 
     @classmethod
     def quick_settings(cls, workdir: Path, secret: str) -> Settings:
@@ -69,12 +75,17 @@ class Settings:
             login_before_seconds=2,
             publisher_subscribers=(50, 200),
             publisher_seconds=3,
+            ws_people=200,
+            ws_subscribe_repeats=5,
+            ws_fanout_members=200,
+            activity_members=200,
         )
 
 
 @dataclass(slots=True)
 class Deployment:
-    """A running server and the rooms and users set up for it; user k belongs to room k // members."""
+    """A running server and the rooms and users set up for it; user k belongs to room k // members,
+    or, with a `layout`, to the rooms of indexes `layout[k]`."""
 
     kind: str
     server: Server
@@ -83,12 +94,23 @@ class Deployment:
     tokens: list[str]
     database: setup_db.BenchDatabase | None = None
     extra_users: list[str] = field(default_factory=list)  # usernames with a real password
+    layout: list[list[int]] | None = None
 
     def urls(self, since: int | None = None) -> list[str]:
         return [
             self.server.ws_url(self.room_ids[k // self.members], token, since)
             for k, token in enumerate(self.tokens)
         ]
+
+    def multi_urls(self) -> list[str]:
+        """`/ws` for each user."""
+        return [self.server.multi_url(token) for token in self.tokens]
+
+    def rooms_of(self, k: int) -> list[int]:
+        """The ids of user k's rooms."""
+        if self.layout is None:
+            return [self.room_ids[k // self.members]]
+        return [self.room_ids[j] for j in self.layout[k]]
 
 
 @asynccontextmanager
@@ -104,10 +126,15 @@ async def deploy(
     password_hash: str = "",
     extra_env: dict[str, str] | None = None,
     search_index: bool = True,
+    layout: list[list[int]] | None = None,
+    history_rooms: int = 1,
 ) -> AsyncIterator[Deployment]:
     """Hubbub on a fresh database with `rooms` × `members` users, or the baseline with the same
     room layout (rooms 1..n, no users: it does not authenticate). `search_index=False` drops the
-    full-text index and its triggers after migrating, to measure what they cost."""
+    full-text index and its triggers after migrating, to measure what they cost.
+
+    `layout` (Hubbub only) replaces that layout: one user per entry, a member of the rooms at
+    those indexes. `history` messages go into each of the first `history_rooms` rooms."""
     if kind in (BASELINE, RELAY):
         server = await start_baseline(workdir=settings.workdir, verbatim=kind == RELAY)
         try:
@@ -120,14 +147,17 @@ async def deploy(
         if not search_index:
             await setup_db.drop_search_index(database.url)
         async with setup_db.connect(database.url) as connection:
-            user_ids = await setup_db.add_users(connection, rooms * members)
+            user_ids = await setup_db.add_users(
+                connection, rooms * members if layout is None else len(layout)
+            )
             room_ids = await setup_db.add_rooms(connection, rooms)
-            pairs = [(room_ids[k // members], user_id) for k, user_id in enumerate(user_ids)]
+            if layout is None:
+                pairs = [(room_ids[k // members], user_id) for k, user_id in enumerate(user_ids)]
+            else:
+                pairs = [(room_ids[j], user_ids[k]) for k, indexes in enumerate(layout) for j in indexes]
             await setup_db.add_members(connection, pairs)
-            if history:
-                await setup_db.add_messages(
-                    connection, room_id=room_ids[0], author_id=user_ids[0], count=history
-                )
+            for room_id in room_ids[:history_rooms] if history else ():
+                await setup_db.add_messages(connection, room_id=room_id, author_id=user_ids[0], count=history)
             extra: list[str] = []
             if password_users:
                 ids = await setup_db.add_users(
@@ -139,7 +169,7 @@ async def deploy(
             database_url=database.url, secret=settings.secret, workdir=settings.workdir, extra_env=extra_env
         )
         try:
-            yield Deployment(kind, server, room_ids, members, tokens, database, extra)
+            yield Deployment(kind, server, room_ids, members, tokens, database, extra, layout)
         finally:
             await server.stop()
     finally:
