@@ -71,7 +71,7 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
 
     # Grace is online and typing, as she would be.
     ws_url = f"ws://127.0.0.1:{server.port}/ws/rooms/{room['id']}?token={grace.token}"
-    async with connect(ws_url) as grace_socket:
+    async with connect(ws_url) as grace_socket:  # a room socket: clients other than the page use them
         assert json.loads(await grace_socket.recv())["type"] == "history"
         await expect(page.locator('.member.online[data-username="grace"]')).to_be_visible()
 
