@@ -69,6 +69,14 @@ export function renderAuth(root, { onSignedIn, notice = '', invite = '' }) {
     password: field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password' }),
   };
   const signupFields = {
+    invite: field({
+      label: 'Invite code',
+      name: 'invite',
+      autocomplete: 'off',
+      hint: 'Signing up here needs an invitation: paste its code or link.',
+      maxlength: 512,
+      hidden: true,
+    }),
     username: field({
       label: 'Username',
       name: 'username',
@@ -91,14 +99,6 @@ export function renderAuth(root, { onSignedIn, notice = '', invite = '' }) {
       autocomplete: 'new-password',
       hint: 'At least 8 characters.',
       maxlength: 128,
-    }),
-    invite: field({
-      label: 'Invite code',
-      name: 'invite',
-      autocomplete: 'off',
-      hint: 'Signing up here needs an invitation: paste its code or link.',
-      maxlength: 512,
-      hidden: true,
     }),
   };
   signupFields.invite.input.value = invite;
@@ -251,6 +251,7 @@ export function renderAuth(root, { onSignedIn, notice = '', invite = '' }) {
       invite: mode === 'invite' ? inviteCode(signupFields.invite.input.value) : '',
     };
     const problems = {
+      invite: mode === 'invite' && !values.invite ? 'Paste the invite code (or link) you were given.' : '',
       username: !values.username
         ? 'Choose a username.'
         : USERNAME.test(values.username)
@@ -262,7 +263,6 @@ export function renderAuth(root, { onSignedIn, notice = '', invite = '' }) {
         : values.password.length > 128
           ? 'Use at most 128 characters.'
           : '',
-      invite: mode === 'invite' && !values.invite ? 'Paste the invite code (or link) you were given.' : '',
     };
     for (const [name, message] of Object.entries(problems)) setFieldError(signupFields[name], message);
     signupError.textContent = '';

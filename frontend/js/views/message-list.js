@@ -323,7 +323,7 @@ export class MessageList {
   #shell({ author, date, mine, classes, body, status, actions, dataset, note = null }) {
     return h(
       'li',
-      { class: `msg${mine ? ' mine' : ''} ${classes}`, dataset },
+      { class: ['msg', mine ? 'mine' : '', ...classes.split(' ')].filter(Boolean).join(' '), dataset },
       h('div', { class: 'msg-gutter' }, avatar(author), timeEl(date, 'msg-gutter-time')),
       h(
         'div',

@@ -1,0 +1,152 @@
+"""Unread counts, mentions and read state, live over the one connection: badges count up
+in a room that is not open, a mention notifies (when the page is hidden) and is
+highlighted, opening a room shows where reading stopped, and reading in one tab clears
+the badge in the other. `@` in the composer offers the room's members."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser.support import (
+    BROWSER_TESTS,
+    DESKTOP,
+    RestartableServer,
+    eventually,
+    expect_connected,
+    log_in,
+    message,
+    person,
+)
+
+pytestmark = BROWSER_TESTS
+
+# Records every desktop notification the page makes, and lets the test hide the page
+# (a headless browser's pages are always visible).
+HOOKS = """
+window.__notifications = [];
+const NativeNotification = window.Notification;
+window.Notification = class extends NativeNotification {
+  constructor(title, options = {}) {
+    window.__notifications.push({ title, body: options.body, tag: options.tag });
+    super(title, options);
+  }
+};
+let hidden = false;
+Object.defineProperty(Document.prototype, 'visibilityState', {
+  configurable: true, get: () => (hidden ? 'hidden' : 'visible'),
+});
+Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
+window.__setHidden = (value) => {
+  hidden = value;
+  document.dispatchEvent(new Event('visibilitychange'));
+};
+"""
+
+
+def room_link(page: Page, name: str) -> object:
+    return page.locator(".room-link", has_text=name)
+
+
+async def notifications(page: Page) -> list[dict[str, str]]:
+    seen: list[dict[str, str]] = await page.evaluate("window.__notifications")
+    return seen
+
+
+async def test_badges_mentions_notifications_and_reading_across_tabs(
+    browser: Browser, server: RestartableServer
+) -> None:
+    url = server.http_url
+    dave = await person(url, "dave", "Dave Grohl")
+    erin = await person(url, "erin", "Erin Brockovich")
+    ops = await dave.create_room("ops")
+    random = await dave.create_room("random")
+    for room in (ops, random):
+        await erin.join(room)
+
+    context = await browser.new_context(viewport=DESKTOP)
+    await context.grant_permissions(["notifications"], origin=url)
+    await context.add_init_script(HOOKS)
+    page = await context.new_page()
+    await log_in(page, url, "dave")
+    other_tab = await context.new_page()
+    await other_tab.goto(url + "/")  # the welcome: no room open there
+    await expect(other_tab.get_by_role("heading", name="Welcome, Dave Grohl")).to_be_visible()
+    await room_link(page, "ops").click()
+    await expect_connected(page)
+    await expect(room_link(page, "random")).not_to_have_class(re.compile(r"\bunread\b"))
+
+    # Messages in a room that is not open count up live, in both tabs; the room moves to
+    # the top, bold, and the document title carries the total.
+    await erin.say(random, "one", "two")
+    for tab in (page, other_tab):
+        await expect(room_link(tab, "random")).to_have_attribute("data-unread", "2")
+        await expect(room_link(tab, "random").locator(".badge-unread")).to_have_text("2")
+        await expect(room_link(tab, "random")).to_have_class(re.compile(r"\bunread\b"))
+        await expect(tab.locator(".room-link").first).to_have_accessible_name(
+            "Room random, 2 unread messages"
+        )
+    await expect(page).to_have_title("(2) #ops · Hubbub")
+
+    # A mention gets a badge of its own. The page is in front: no notification.
+    await erin.say(random, "@dave can you look at the pager?")
+    await expect(room_link(page, "random").locator(".badge-mention")).to_have_text("1")
+    await expect(room_link(page, "random")).to_have_attribute("data-unread", "3")
+    assert await notifications(page) == []
+
+    # Hidden, it notifies: a mention in another room, and one in the open room.
+    await page.evaluate("window.__setHidden(true)")
+    await erin.say(random, "@Dave. ping")
+    await erin.say(ops, "deploy is done, @dave")
+    await erin.say(ops, "no mention here")
+    seen = await eventually(lambda: notifications(page), lambda n: len(n) >= 2, timeout=10)
+    assert {(n["title"], n["body"]) for n in seen} == {
+        ("Erin Brockovich mentioned you in #random", "@Dave. ping"),
+        ("Erin Brockovich mentioned you in #ops", "deploy is done, @dave"),
+    }
+    # Unread in the open room while hidden: counted, not read.
+    await expect(page).to_have_title("(6) #ops · Hubbub")
+    await page.evaluate("window.__setHidden(false)")
+    await expect(page).to_have_title("(4) #ops · Hubbub")  # ops is read, now it is seen
+    mentioned = message(page, "deploy is done, @dave")
+    await expect(mentioned).to_have_class(re.compile(r"\bmentioned\b"))
+    await expect(mentioned.locator(".mention-me")).to_have_text("@dave")
+    await expect(message(page, "no mention here")).not_to_have_class(re.compile(r"\bmentioned\b"))
+
+    # Opening the room: "New messages" where reading stopped, the mentions highlighted.
+    # Reading it here clears the badge in the other tab, live.
+    await room_link(page, "random").click()
+    await expect_connected(page)
+    divider = page.locator("#new-messages")
+    await expect(divider).to_be_visible()
+    first_unread = page.locator("#new-messages + .msg .msg-text")
+    await expect(first_unread).to_have_text("one")
+    await expect(page.locator(".msg.mentioned")).to_have_count(2)
+    await expect(room_link(other_tab, "random")).to_have_attribute("data-unread", "0")
+    await expect(room_link(other_tab, "random").locator(".badge")).to_have_count(0)
+    await expect(other_tab).to_have_title("Hubbub")
+    await expect(page).to_have_title("#random · Hubbub")
+    state = await dave.call("GET", "/api/me/rooms")
+    assert {item["room"]["name"]: item["unread"] for item in state} == {"random": 0, "ops": 0}
+
+    # `@` offers the room's members, from the keyboard: the combobox names the option in view.
+    composer = page.get_by_role("combobox", name="Message #random")
+    await composer.press_sequentially("thanks @Er")
+    listbox = page.get_by_role("listbox", name="People to mention")
+    await expect(listbox).to_be_visible()
+    await expect(composer).to_have_attribute("aria-expanded", "true")
+    option = listbox.get_by_role("option", name="Erin Brockovich @erin")
+    await expect(option).to_have_attribute("aria-selected", "true")
+    assert await composer.get_attribute("aria-activedescendant") == await option.get_attribute("id")
+    await composer.press("Enter")  # picks the option, does not send
+    await expect(listbox).to_be_hidden()
+    await expect(composer).to_have_value("thanks @erin ")
+    await composer.press_sequentially("done")
+    await composer.press("Enter")
+    await expect(message(page, "thanks @erin done")).to_be_visible()
+    [sent] = (await erin.call("GET", f"/api/rooms/{random['id']}/messages?limit=1"))["messages"]
+    assert sent["mentions"] == [erin.id]
+    await composer.press_sequentially("@nobody")
+    await expect(listbox).to_be_hidden()
+    await context.close()
