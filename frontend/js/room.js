@@ -58,6 +58,7 @@ export class RoomSession extends EventTarget {
     this.lastRev = null; // the newest change seen: where a reconnect resumes
     this.readSeq = readSeq;
     this.dividerSeq = null; // "New messages" go after this seq
+    this.dividerLoading = false; // older pages are on their way to where it goes
     this.closed = false;
     this.#onFrame = (event) => this.#frame(event.detail);
     this.#onChannelState = (event) => this.#onState(event.detail);
@@ -273,21 +274,30 @@ export class RoomSession extends EventTarget {
     if (this.readSeq === null || readSeq > this.readSeq) this.readSeq = readSeq;
   }
 
-  /** New messages came while I was not looking: mark where they start, once. */
+  /**
+   * New messages came while I was not looking: mark where they start (where my cursor
+   * is now, once I have read past an earlier mark).
+   */
   markUnseenStart() {
-    if (this.dividerSeq !== null || this.readSeq === null) return;
-    if ((this.lastSeq ?? 0) <= this.readSeq) return;
+    if (this.readSeq === null || (this.lastSeq ?? 0) <= this.readSeq) return;
+    if (this.dividerSeq !== null && this.dividerSeq >= this.readSeq) return;
     this.dividerSeq = this.readSeq;
     this.#emit('timeline', { reason: 'update' });
   }
 
   /** Older pages until where I stopped reading is loaded (a few at most). */
   async #loadToDivider() {
-    for (let page = 0; page < DIVIDER_PAGES; page += 1) {
-      const oldest = this.timeline.oldestSeq;
-      if (this.closed || this.dividerSeq === null || oldest === null || oldest <= this.dividerSeq + 1) return;
-      if (!this.timeline.hasOlder) return;
-      await this.loadOlder();
+    this.dividerLoading = true;
+    try {
+      for (let page = 0; page < DIVIDER_PAGES; page += 1) {
+        const oldest = this.timeline.oldestSeq;
+        if (this.closed || this.dividerSeq === null || oldest === null || oldest <= this.dividerSeq + 1) return;
+        if (!this.timeline.hasOlder) return;
+        await this.loadOlder();
+      }
+    } finally {
+      this.dividerLoading = false;
+      this.#emit('timeline', { reason: 'update' }); // the mark goes where it can now
     }
   }
 
@@ -460,6 +470,7 @@ export class RoomSession extends EventTarget {
     }
     if (!replay || this.timeline.size === 0) {
       const first = frame.messages[0];
+      this.dividerLoading = this.dividerSeq !== null; // (until #loadToDivider says where it goes)
       this.timeline.reset(frame.messages, frame.truncated || (first !== undefined && first.seq > 1));
       this.#loadToDivider();
     } else {

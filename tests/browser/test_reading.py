@@ -5,9 +5,10 @@ the badge in the other. `@` in the composer offers the room's members."""
 
 from __future__ import annotations
 
+import json
 import re
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, WebSocketRoute, expect
 
 from tests.browser.support import (
     BROWSER_TESTS,
@@ -91,7 +92,7 @@ async def test_badges_mentions_notifications_and_reading_across_tabs(
 
     # A mention gets a badge of its own. The page is in front: no notification.
     await erin.say(random, "@dave can you look at the pager?")
-    await expect(room_link(page, "random").locator(".badge-mention")).to_have_text("1")
+    await expect(room_link(page, "random").locator(".badge-mention")).to_have_text("@1")
     await expect(room_link(page, "random")).to_have_attribute("data-unread", "3")
     assert await notifications(page) == []
 
@@ -149,4 +150,96 @@ async def test_badges_mentions_notifications_and_reading_across_tabs(
     assert sent["mentions"] == [erin.id]
     await composer.press_sequentially("@nobody")
     await expect(listbox).to_be_hidden()
+    await context.close()
+
+
+async def test_direct_rooms_have_their_own_section_named_after_the_other_person(
+    browser: Browser, server: RestartableServer
+) -> None:
+    """Direct rooms come from another part of the server; here their frames are played to
+    the page as the SPEC writes them, through the page's own connection."""
+    url = server.http_url
+    await person(url, "dave", "Dave Grohl")
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    sockets: list[WebSocketRoute] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        upstream = ws.connect_to_server()
+        upstream.on_message(ws.send)
+        ws.on_message(upstream.send)
+
+    await page.route_web_socket(re.compile(r"/ws\?"), route)
+    await log_in(page, url, "dave")
+    await expect(page.get_by_role("heading", name="No rooms yet")).to_be_visible()
+
+    def direct_room(room_id: int, name: str) -> dict[str, object]:
+        return {
+            "id": room_id,
+            "name": name,
+            "kind": "direct",
+            "description": "",
+            "is_private": True,
+            "created_at": "2026-11-22T10:00:00Z",
+            "member_count": 2,
+            "last_seq": 0,
+            "last_rev": 0,
+        }
+
+    zoe = {"id": 9999, "username": "Zoe", "display_name": "Zoe Saldana"}
+    for frame in (
+        {"type": "room_added", "room": direct_room(9001, "dave, Zoe"), "role": "member"},
+        {"type": "room_added", "room": direct_room(9002, "dave"), "role": "member"},
+        {"type": "activity", "room_id": 9001, "seq": 1, "author": zoe, "mention": False},
+    ):
+        sockets[-1].send(json.dumps(frame))
+    section = page.get_by_role("list", name="Direct messages")
+    await expect(section.locator(".room-link")).to_have_count(2)
+    await expect(section.locator(".room-link").first).to_have_accessible_name(
+        "Direct message with Zoe, 1 unread message"
+    )
+    await expect(section.locator(".room-link").nth(1)).to_have_accessible_name(
+        "Direct message with dave (you)"
+    )
+    await expect(page.locator(".toast", has_text="New conversation with Zoe.")).to_be_visible()
+    await expect(page.get_by_role("list", name="Rooms").locator(".room-link")).to_have_count(0)
+    await expect(page).to_have_title("(1) Hubbub")
+    await expect(page.locator(".toast")).to_have_count(1)  # none for a room with myself
+    await context.close()
+
+
+async def test_a_long_unread_stretch_opens_where_reading_stopped(
+    browser: Browser, server: RestartableServer
+) -> None:
+    url = server.http_url
+    dave = await person(url, "dave", "Dave Grohl")
+    erin = await person(url, "erin", "Erin Brockovich")
+    room = await dave.create_room("ops")
+    await erin.join(room)
+    await erin.say(room, *(f"read {n:02d}" for n in range(1, 11)))
+    [read] = (await dave.call("GET", f"/api/rooms/{room['id']}/messages?limit=1"))["messages"]
+    await dave.call("PUT", f"/api/rooms/{room['id']}/read", json={"seq": read["seq"]})
+    # More than the 50 newest the room's history frame holds: older pages are loaded too.
+    await erin.say(room, *(f"unread {n:02d}" for n in range(1, 71)))
+
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await log_in(page, url, "dave", path=f"/#/rooms/{room['id']}")
+    await expect_connected(page)
+    await expect(page.locator("#new-messages")).to_be_in_viewport()
+    await expect(page.locator("#new-messages + .msg .msg-text")).to_have_text("unread 01")
+    await expect(message(page, "read 10")).to_be_in_viewport()
+    await expect(message(page, "unread 70")).not_to_be_in_viewport()
+
+    async def unread() -> int:
+        [mine] = await dave.call("GET", "/api/me/rooms")
+        count: int = mine["unread"]
+        return count
+
+    # The cursor follows what has been on screen, not what was loaded.
+    partly = await eventually(unread, lambda n: 0 < n < 70, timeout=10)
+    await page.locator("#timeline").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    await eventually(unread, lambda n: n == 0, timeout=10)
+    assert partly > 40
     await context.close()

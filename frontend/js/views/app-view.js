@@ -6,7 +6,7 @@
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { describeError } from '../errors.js';
-import { displayName, isDirect, roomIcon, roomLabel, roomName } from '../format.js';
+import { directPartner, displayName, isDirect, roomIcon, roomLabel, roomName } from '../format.js';
 import { icon } from '../icons.js';
 import { MyRooms } from '../my-rooms.js';
 import { notifications } from '../notify.js';
@@ -59,6 +59,8 @@ export class AppView {
     this.members = new MembersPanel({ onClose: () => this.#toggleMembers(false) });
     this.main = h('div', { class: 'main-slot' });
     this.scrim = h('div', { class: 'scrim', 'aria-hidden': 'true', onclick: () => this.#closeDrawers() });
+    // Mentions elsewhere, said to screen readers (badges change silently).
+    this.announcer = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', id: 'announcer' });
     this.shell = h(
       'div',
       { class: 'shell' },
@@ -67,6 +69,7 @@ export class AppView {
       this.main,
       this.members.el,
       this.scrim,
+      this.announcer,
     );
     this.onHash = () => this.#route();
     this.onKey = (event) => this.#onKey(event);
@@ -141,6 +144,7 @@ export class AppView {
 
   #onRoomsChange({ kind, roomId, entry, reason, mention, unread, author, message, seq }) {
     const open = this.current && String(this.current.session.room.id) === String(roomId);
+    if (kind === 'load' && this.current) this.current.session.noteRead(this.myRooms.get(this.current.session.room.id)?.read_seq);
     if (kind === 'read' && open) this.current.session.noteRead(entry.read_seq);
     if ((kind === 'updated' || kind === 'added') && open) {
       this.current.session.applyRoom(entry.room);
@@ -154,6 +158,10 @@ export class AppView {
     }
     if (kind === 'activity' && unread && (mention || isDirect(entry.room))) {
       this.#notify(entry, { author, message, seq, mention });
+      if (!open) {
+        const where = isDirect(entry.room) ? 'wrote to you' : `mentioned you in ${roomLabel(entry.room, this.me)}`;
+        this.announcer.textContent = `${displayName(author)} ${where}.`;
+      }
     }
     this.#renderTitle();
     if (this.welcome) this.#renderWelcome();
@@ -162,8 +170,12 @@ export class AppView {
   /** Invited to a private room, or a conversation opened with me: say so once. */
   #announceAdded(entry) {
     if (entry.role === 'owner' || !this.myRooms.loaded) return;
-    if (isDirect(entry.room)) toast(`New conversation with ${roomName(entry.room, this.me)}.`, { kind: 'info', timeout: 6000 });
-    else if (entry.room.is_private) toast(`You were added to ${roomLabel(entry.room, this.me)}.`, { kind: 'info', timeout: 6000 });
+    if (isDirect(entry.room)) {
+      const partner = directPartner(entry.room, this.me); // none in a room with myself
+      if (partner) toast(`New conversation with ${partner}.`, { kind: 'info', timeout: 6000 });
+    } else if (entry.room.is_private) {
+      toast(`You were added to ${roomLabel(entry.room, this.me)}.`, { kind: 'info', timeout: 6000 });
+    }
   }
 
   /** A desktop notification, when the page is not in front of the person. */

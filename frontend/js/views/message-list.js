@@ -160,7 +160,10 @@ export class MessageList {
     let previous = null;
     let previousDay = null;
     const dividerSeq = this.room.dividerSeq;
-    let dividerPlaced = dividerSeq === null;
+    const timeline = this.room.timeline;
+    // Not above the oldest loaded message while the ones before it are still coming.
+    const dividerWaits = this.room.dividerLoading && timeline.hasOlder && (timeline.oldestSeq ?? 0) > dividerSeq + 1;
+    let dividerPlaced = dividerSeq === null || dividerWaits;
     for (const entry of entries) {
       const date = this.#dateOf(entry);
       const day = dayKey(date);

@@ -286,6 +286,8 @@ export class RoomView {
     requestAnimationFrame(() => {
       this.lookPending = false;
       if (!this.#attending() || this.room.access !== 'member' || !this.el.isConnected) return;
+      // Still on its way to where reading stopped: what is on screen now was not read.
+      if (this.list.revealPending && this.room.dividerSeq !== null) return;
       this.room.markRead(this.list.newestVisibleSeq());
     });
   }

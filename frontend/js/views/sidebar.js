@@ -3,7 +3,7 @@
 // desktop notifications, and me (my account).
 
 import { h, replace, srOnly } from '../dom.js';
-import { displayName, isDirect, roomIcon, roomName } from '../format.js';
+import { directPartner, displayName, isDirect, roomIcon, roomName } from '../format.js';
 import { icon } from '../icons.js';
 import { notifications } from '../notify.js';
 import { avatar } from './avatar.js';
@@ -118,7 +118,16 @@ export class Sidebar {
       ),
     );
     this.setMe(me);
-    rooms.addEventListener('change', () => this.render());
+    // Busy rooms send many frames: draw at most once a frame (and not at all while hidden).
+    this.renderQueued = false;
+    rooms.addEventListener('change', () => {
+      if (this.renderQueued) return;
+      this.renderQueued = true;
+      requestAnimationFrame(() => {
+        this.renderQueued = false;
+        this.render();
+      });
+    });
     notifications.addEventListener('change', () => this.#renderPrompt());
     this.#renderPrompt();
     this.render();
@@ -188,13 +197,19 @@ export class Sidebar {
           dataset: { roomId: id, unread: String(active ? 0 : entry.unread), mentions: String(active ? 0 : entry.mentions) },
           onclick: () => this.onNavigate?.(),
         },
-        direct ? avatar({ id: name, username: name }, { size: 'xs' }) : icon(roomIcon(room), { size: 15 }),
+        direct ? this.#partnerAvatar(room) : icon(roomIcon(room), { size: 15 }),
         srOnly(kind),
         h('span', { class: 'room-link-name', dir: 'auto' }, name),
         mentions ? h('span', { class: 'badge badge-mention', 'aria-hidden': 'true', title: `${entry.mentions} ${entry.mentions === 1 ? 'mention' : 'mentions'}` }, `@${entry.mentions > 99 ? '99+' : entry.mentions}`) : null,
         unread ? h('span', { class: 'badge badge-unread', 'aria-hidden': 'true' }, entry.unread > 99 ? '99+' : String(entry.unread)) : null,
       ),
     );
+  }
+
+  /** The other person's initials (mine, in a room with myself). */
+  #partnerAvatar(room) {
+    const partner = directPartner(room, this.me);
+    return partner ? avatar({ id: partner.toLowerCase(), username: partner }, { size: 'xs' }) : avatar(this.me, { size: 'xs' });
   }
 
   /** The offer of desktop notifications, while the browser has not been asked. */
