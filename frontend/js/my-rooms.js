@@ -45,20 +45,24 @@ export class MyRooms extends EventTarget {
   async load(fetchRooms) {
     this.#loads += 1;
     this.#queue ??= [];
-    let list;
+    let list = null;
     try {
       list = await fetchRooms();
     } finally {
       this.#loads -= 1;
-    }
-    this.#entries = new Map(list.map((item) => [key(item.room.id), this.#entry(item)]));
-    this.#order = list.map((item) => key(item.room.id));
-    this.loaded = true;
-    if (this.#loads === 0) {
-      const queued = this.#queue ?? [];
-      this.#queue = null;
-      this.#emit({ kind: 'load' });
-      for (const frame of queued) this.apply(frame, { replayed: true });
+      if (list) {
+        this.#entries = new Map(list.map((item) => [key(item.room.id), this.#entry(item)]));
+        this.#order = list.map((item) => key(item.room.id));
+        this.loaded = true;
+      }
+      if (this.#loads === 0) {
+        // The frames that waited, on what the server said (or, when it could not be
+        // asked, on what was known before).
+        const queued = this.#queue ?? [];
+        this.#queue = null;
+        if (list) this.#emit({ kind: 'load' });
+        for (const frame of queued) this.apply(frame, { replayed: true });
+      }
     }
   }
 

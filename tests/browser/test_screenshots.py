@@ -177,6 +177,11 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
         await devices.last.scroll_into_view_if_needed()
         await settle(page)
         await page.screenshot(path=SCREENSHOTS / "devices-desktop-light.png")
+        await page.emulate_media(color_scheme="dark")
+        await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        await devices.last.scroll_into_view_if_needed()
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "devices-phone-dark.png")
         await page.keyboard.press("Escape")
 
         # Offline: pending messages wait, presence is unknown, the composer still works.

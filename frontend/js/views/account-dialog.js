@@ -202,7 +202,7 @@ function sessionRow(login, { onEnd }) {
     h(
       'span',
       { class: 'device-text' },
-      h('span', { class: 'device-name', title: login.user_agent || '' }, device.text, login.current ? h('span', { class: 'device-current' }, 'This device') : null),
+      h('span', { class: 'device-name', title: login.user_agent || '' }, h('span', { class: 'device-label' }, device.text), login.current ? h('span', { class: 'device-current' }, 'This device') : null),
       h(
         'span',
         { class: 'device-meta' },

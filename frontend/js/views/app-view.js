@@ -144,7 +144,11 @@ export class AppView {
 
   #onRoomsChange({ kind, roomId, entry, reason, mention, unread, author, message, seq }) {
     const open = this.current && String(this.current.session.room.id) === String(roomId);
-    if (kind === 'load' && this.current) this.current.session.noteRead(this.myRooms.get(this.current.session.room.id)?.read_seq);
+    const shown = kind === 'load' && this.current ? this.myRooms.get(this.current.session.room.id) : null;
+    if (shown) {
+      this.current.session.applyRoom(shown.room);
+      this.current.session.noteRead(shown.read_seq);
+    }
     if (kind === 'read' && open) this.current.session.noteRead(entry.read_seq);
     if ((kind === 'updated' || kind === 'added') && open) {
       this.current.session.applyRoom(entry.room);
@@ -224,8 +228,9 @@ export class AppView {
     }
     // Back to the room last open here; never into a room picked for the person (the
     // newest public room is likely a stranger's).
-    const last = this.prefs.lastRoom !== null && this.myRooms.get(this.prefs.lastRoom);
-    if (last) window.location.replace(`#/rooms/${encodeURIComponent(last.room.id)}`);
+    const last = this.prefs.lastRoom ?? null;
+    // (Before the list could be read, offline say, the last room is still the best guess.)
+    if (last !== null && (this.myRooms.has(last) || !this.myRooms.loaded)) window.location.replace(`#/rooms/${encodeURIComponent(last)}`);
     else this.#showWelcome();
   }
 

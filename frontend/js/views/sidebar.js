@@ -47,7 +47,7 @@ export class Sidebar {
     this.filter.addEventListener('keydown', (event) => {
       if (event.key === 'Enter') {
         event.preventDefault();
-        this.nav.querySelector('a.room-link')?.click();
+        this.nav.querySelector('.room-link')?.click();
         this.filter.value = '';
         this.render();
       } else if (event.key === 'Escape' && this.filter.value) {
@@ -71,13 +71,10 @@ export class Sidebar {
       h(
         'div',
         { class: 'room-section' },
-        h(
-          'div',
-          { class: 'section-head' },
-          h('h2', { class: 'section-label', id: 'rooms-heading' }, 'Rooms'),
-          h('button', { type: 'button', class: 'icon-button small', id: 'browse-rooms-side', 'aria-label': 'Browse rooms', title: 'Browse rooms', 'aria-haspopup': 'dialog', onclick: onBrowse }, icon('compass', { size: 16 })),
-        ),
+        h('h2', { class: 'section-label', id: 'rooms-heading' }, 'Rooms'),
         this.list,
+        // Rooms one is not in are found here, not mixed into one's own.
+        h('button', { type: 'button', class: 'browse-link', id: 'browse-rooms-side', 'aria-haspopup': 'dialog', onclick: onBrowse }, icon('compass', { size: 15 }), h('span', { class: 'room-link-name' }, 'Browse rooms')),
       ),
       this.directSection,
       this.status,
