@@ -100,6 +100,7 @@ export class AppView {
   }
 
   stop() {
+    clearTimeout(this.flushRetry);
     window.removeEventListener('hashchange', this.onHash);
     window.removeEventListener('online', this.onOnline);
     document.removeEventListener('keydown', this.onKey);
@@ -468,7 +469,10 @@ export class AppView {
             } else if (error.status === 422) {
               this.outbox.put(roomId, { ...entry, failed: true, error: describeError(error, 'send') });
             } else {
-              return; // offline, the server is down, or too fast: the next chance will try again
+              // Offline, the server is down, or too fast: again later (or when back online).
+              clearTimeout(this.flushRetry);
+              this.flushRetry = setTimeout(() => this.#flushOutbox(), Math.max(5, error.retryAfter ?? 0) * 1000 * 2);
+              return;
             }
           }
         }
