@@ -11,6 +11,7 @@ export class MyRooms extends EventTarget {
   #entries = new Map(); // room id -> {room, role, read_seq, unread, mentions}
   #order = []; // room ids, most recently active first
   #queue = null; // frames that arrived while a load was under way
+  #before = null; // the rooms known when it started
   #loads = 0;
 
   constructor(meId) {
@@ -45,6 +46,7 @@ export class MyRooms extends EventTarget {
   async load(fetchRooms) {
     this.#loads += 1;
     this.#queue ??= [];
+    this.#before ??= new Set(this.#entries.keys());
     let list = null;
     try {
       list = await fetchRooms();
@@ -59,15 +61,17 @@ export class MyRooms extends EventTarget {
         // The frames that waited, on what the server said (or, when it could not be
         // asked, on what was known before).
         const queued = this.#queue ?? [];
+        const before = this.#before;
         this.#queue = null;
+        this.#before = null;
         if (list) this.#emit({ kind: 'load' });
-        for (const frame of queued) this.apply(frame, { replayed: true });
+        for (const frame of queued) this.apply(frame, { replayed: true, before });
       }
     }
   }
 
   /** A frame from the connection. */
-  apply(frame, { replayed = false } = {}) {
+  apply(frame, { replayed = false, before = null } = {}) {
     if (this.#queue && !replayed) {
       this.#queue.push(frame);
       return;
@@ -75,7 +79,7 @@ export class MyRooms extends EventTarget {
     switch (frame.type) {
       case 'room_added':
       case 'room_updated':
-        this.#added(frame, frame.type === 'room_added' ? 'added' : 'updated');
+        this.#added(frame, frame.type === 'room_added' ? 'added' : 'updated', before);
         break;
       case 'room_removed':
         this.#removed(frame.room_id, frame.reason);
@@ -115,13 +119,15 @@ export class MyRooms extends EventTarget {
     };
   }
 
-  #added(frame, kind) {
+  #added(frame, kind, before) {
     const id = key(frame.room.id);
     const entry = this.#entries.get(id);
     if (entry) {
       entry.room = { ...entry.room, ...frame.room, last_seq: Math.max(entry.room.last_seq ?? 0, frame.room.last_seq ?? 0) };
       if (frame.role) entry.role = frame.role;
-      this.#emit({ kind: 'updated', roomId: frame.room.id, entry });
+      // Added while the list was loading (the answer had it already): still news.
+      const news = kind === 'added' && before !== null && !before.has(id);
+      this.#emit({ kind: news ? 'added' : 'updated', roomId: frame.room.id, entry });
       return;
     }
     if (kind === 'updated') return; // about a room we no longer have: nothing to update

@@ -5,6 +5,7 @@ the badge in the other. `@` in the composer offers the room's members."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -163,16 +164,24 @@ async def test_direct_rooms_have_their_own_section_named_after_the_other_person(
     context = await browser.new_context(viewport=DESKTOP)
     page = await context.new_page()
     sockets: list[WebSocketRoute] = []
+    ready = asyncio.Event()
 
     def route(ws: WebSocketRoute) -> None:
         sockets.append(ws)
         upstream = ws.connect_to_server()
-        upstream.on_message(ws.send)
+
+        def from_server(frame: str | bytes) -> None:
+            ws.send(frame)
+            if json.loads(frame)["type"] == "ready":
+                ready.set()  # what is played after it comes after it
+
+        upstream.on_message(from_server)
         ws.on_message(upstream.send)
 
     await page.route_web_socket(re.compile(r"/ws\?"), route)
     await log_in(page, url, "dave")
     await expect(page.get_by_role("heading", name="No rooms yet")).to_be_visible()
+    await asyncio.wait_for(ready.wait(), timeout=10)
 
     def direct_room(room_id: int, name: str) -> dict[str, object]:
         return {

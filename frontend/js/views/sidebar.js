@@ -9,6 +9,7 @@ import { notifications } from '../notify.js';
 import { avatar } from './avatar.js';
 
 const PROMPT_KEY = 'hubbub.notify-prompt-dismissed';
+const RENDER_BATCH_MS = 40;
 
 function promptDismissed() {
   try {
@@ -115,15 +116,15 @@ export class Sidebar {
       ),
     );
     this.setMe(me);
-    // Busy rooms send many frames: draw at most once a frame (and not at all while hidden).
+    // Busy rooms send many frames: a burst of them is drawn once.
     this.renderQueued = false;
     rooms.addEventListener('change', () => {
       if (this.renderQueued) return;
       this.renderQueued = true;
-      requestAnimationFrame(() => {
+      setTimeout(() => {
         this.renderQueued = false;
         this.render();
-      });
+      }, RENDER_BATCH_MS);
     });
     notifications.addEventListener('change', () => this.#renderPrompt());
     this.#renderPrompt();
