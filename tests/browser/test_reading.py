@@ -35,6 +35,12 @@ window.Notification = class extends NativeNotification {
     super(title, options);
   }
 };
+window.__asked = 0;
+const askNatively = NativeNotification.requestPermission.bind(NativeNotification);
+window.Notification.requestPermission = (...args) => {
+  window.__asked += 1;
+  return askNatively(...args);
+};
 let hidden = false;
 Object.defineProperty(Document.prototype, 'visibilityState', {
   configurable: true, get: () => (hidden ? 'hidden' : 'visible'),
@@ -162,6 +168,7 @@ async def test_direct_rooms_have_their_own_section_named_after_the_other_person(
     url = server.http_url
     await person(url, "dave", "Dave Grohl")
     context = await browser.new_context(viewport=DESKTOP)
+    await context.add_init_script(HOOKS)
     page = await context.new_page()
     sockets: list[WebSocketRoute] = []
     ready = asyncio.Event()
@@ -215,6 +222,11 @@ async def test_direct_rooms_have_their_own_section_named_after_the_other_person(
     await expect(page.get_by_role("list", name="Rooms").locator(".room-link")).to_have_count(0)
     await expect(page).to_have_title("(1) Hubbub")
     await expect(page.locator(".toast")).to_have_count(1)  # none for a room with myself
+
+    # Desktop notifications are offered, never asked for on load: only the click asks.
+    assert await page.evaluate("window.__asked") == 0
+    await page.get_by_role("button", name="Turn on", exact=True).click()
+    assert await page.evaluate("window.__asked") == 1
     await context.close()
 
 
