@@ -9,7 +9,15 @@ export const api = {
   me: () => session.authed('GET', '/api/users/me'),
   updateMe: ({ displayName }) => session.authed('PATCH', '/api/users/me', { json: { display_name: displayName } }),
 
-  listRooms: () => session.authed('GET', '/api/rooms?limit=500'),
+  /** Public rooms and my private ones (for browsing); `limit` 1–500. */
+  listRooms: (limit = 500) => session.authed('GET', `/api/rooms?limit=${limit}`),
+  /** [{room, role, read_seq, unread, mentions}]: the rooms I belong to, most recently active first. */
+  myRooms: () => session.authed('GET', '/api/me/rooms'),
+  /** Move my read cursor (never back); {room_id, read_seq, unread, mentions}. */
+  markRead: (roomId, seq) => session.authed('PUT', `${room(roomId)}/read`, { json: { seq } }),
+
+  sessions: () => session.authed('GET', '/api/users/me/sessions'),
+  endSession: (sessionId) => session.authed('DELETE', `/api/users/me/sessions/${id(sessionId)}`),
   getRoom: (roomId) => session.authed('GET', room(roomId)),
   createRoom: ({ name, description, isPrivate }) =>
     session.authed('POST', '/api/rooms', { json: { name, description, is_private: isPrivate } }),

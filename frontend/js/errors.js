@@ -12,6 +12,7 @@ const FIELD_NAMES = {
   role: 'Role',
   current_password: 'Current password',
   new_password: 'New password',
+  invite: 'Invite code',
 };
 
 /** Friendlier wording for the validation messages pydantic produces. */
@@ -50,6 +51,7 @@ export function describeError(error, action = 'load') {
     const wait = error.retryAfter ? formatWait(error.retryAfter) : 'a little while';
     if (action === 'login') return `Too many failed attempts for this username. Try again in ${wait}.`;
     if (action === 'password') return `Too many wrong passwords. Try again in ${wait}.`;
+    if (action === 'signup') return `Too many accounts were created from your network address. Try again in ${wait}.`;
     return `You're going too fast. Try again in ${wait}.`;
   }
   switch (action) {
@@ -59,6 +61,13 @@ export function describeError(error, action = 'load') {
       break;
     case 'signup':
       if (status === 409) return 'That username is already taken. Pick another one.';
+      if (status === 403) return "Signing up on this server needs an invitation. Ask an administrator for one.";
+      break;
+    case 'invite-code':
+      if (status === 403) return "This invite code doesn't work: it may have expired, been used up or been revoked. Ask for a new one.";
+      break;
+    case 'endSession':
+      if (status === 404) return 'That device was already logged out.';
       break;
     case 'createRoom':
     case 'updateRoom':

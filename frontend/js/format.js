@@ -80,3 +80,90 @@ export function codePoints(text) {
 }
 
 export const ROLE_LABELS = { owner: 'Owner', admin: 'Admin', member: 'Member' };
+
+// --- rooms --------------------------------------------------------------------------
+
+/** A direct room's other person (its name is both usernames joined by ", "). */
+export function directPartner(room, me) {
+  const names = String(room?.name ?? '').split(', ').filter(Boolean);
+  const mine = String(me?.username ?? '').toLowerCase();
+  return names.find((name) => name.toLowerCase() !== mine) ?? null;
+}
+
+export function isDirect(room) {
+  return room?.kind === 'direct'; // rooms from before direct rooms existed have no kind
+}
+
+/** What a room is called on screen: "#design", "launch-plans", or the other person's name. */
+export function roomLabel(room, me) {
+  if (!room?.name) return '';
+  if (isDirect(room)) return directPartner(room, me) ?? `${room.name} (you)`;
+  return `${room.is_private ? '' : '#'}${room.name}`;
+}
+
+/** The name without the "#" (headings draw the icon instead). */
+export function roomName(room, me) {
+  if (!room?.name) return '';
+  if (isDirect(room)) return directPartner(room, me) ?? `${room.name} (you)`;
+  return room.name;
+}
+
+export function roomIcon(room) {
+  if (isDirect(room)) return 'at';
+  return room?.is_private ? 'lock' : 'hash';
+}
+
+// --- devices ------------------------------------------------------------------------
+
+const BROWSERS = [
+  [/\bEdg(?:e|A|iOS)?\/([\d]+)/, 'Edge'],
+  [/\bOPR\/([\d]+)/, 'Opera'],
+  [/\bSamsungBrowser\/([\d]+)/, 'Samsung Internet'],
+  [/\bFirefox\/([\d]+)|\bFxiOS\/([\d]+)/, 'Firefox'],
+  [/\bHeadlessChrome\/([\d]+)/, 'Headless Chrome'],
+  [/\bCriOS\/([\d]+)|\bChrome\/([\d]+)/, 'Chrome'],
+  [/\bChromium\/([\d]+)/, 'Chromium'],
+  [/\bVersion\/([\d]+)[\d.]* (?:Mobile\/\S+ )?Safari\//, 'Safari'],
+];
+
+const SYSTEMS = [
+  [/\biPhone\b/, 'iPhone'],
+  [/\biPad\b/, 'iPad'],
+  [/\bAndroid\b/, 'Android'],
+  [/\bCrOS\b/, 'ChromeOS'],
+  [/\bWindows\b/, 'Windows'],
+  [/\bMac OS X\b|\bMacintosh\b/, 'macOS'],
+  [/\bLinux\b/, 'Linux'],
+];
+
+/**
+ * A User-Agent header as a person reads it: "Firefox 128 on Windows". Anything else (a
+ * script, a bot) is shown as its first product token; `mobile` says which icon fits.
+ */
+export function describeUserAgent(ua) {
+  if (!ua) return { text: 'Unknown device', mobile: false };
+  const system = SYSTEMS.find(([pattern]) => pattern.test(ua))?.[1] ?? null;
+  const mobile = /\b(iPhone|Android.*Mobile|Mobile Safari|iPod)\b/.test(ua);
+  for (const [pattern, name] of BROWSERS) {
+    const match = pattern.exec(ua);
+    if (!match) continue;
+    const version = match.slice(1).find(Boolean);
+    const browser = version ? `${name} ${version}` : name;
+    return { text: system ? `${browser} on ${system}` : browser, mobile };
+  }
+  const product = /^[^\s(]+/.exec(ua.trim())?.[0] ?? ua;
+  return { text: system ? `${product.replace('/', ' ')} on ${system}` : product.replace('/', ' '), mobile };
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "just now", "5 minutes ago", "yesterday", then the date. */
+export function formatAgo(date, now = Date.now()) {
+  const seconds = Math.round((parseTime(date).getTime() - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 60) return 'just now';
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
+  if (abs < 7 * 86_400) return relative.format(Math.round(seconds / 86_400), 'day');
+  return formatDateTime(date);
+}

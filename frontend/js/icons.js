@@ -33,6 +33,11 @@ const SHAPES = {
   ],
   user: [['circle', { cx: 12, cy: 8, r: 4 }], ['path', 'M4 21v-1a6 6 0 0 1 6-6h4a6 6 0 0 1 6 6v1']],
   chat: [['path', 'M20 15a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2h12a2 2 0 0 1 2 2Z']],
+  at: [['circle', { cx: 12, cy: 12, r: 4 }], ['path', 'M16 8v5a3 3 0 0 0 6 0v-1a10 10 0 1 0-3.92 7.94']],
+  bell: [['path', 'M18 8A6 6 0 0 0 6 8c0 7-3 9-3 9h18s-3-2-3-9M13.73 21a2 2 0 0 1-3.46 0']],
+  monitor: [['rect', { x: 2, y: 3, width: 20, height: 14, rx: 2 }], ['path', 'M8 21h8M12 17v4']],
+  phone: [['rect', { x: 6, y: 2, width: 12, height: 20, rx: 2 }], ['path', 'M11 18h2']],
+  compass: [['circle', { cx: 12, cy: 12, r: 9 }], ['path', 'm15.5 8.5-2 5-5 2 2-5Z']],
 };
 
 export function icon(name, { size = 18, label } = {}) {

@@ -1,13 +1,13 @@
-// Small per-user preferences kept in this browser: the last room, what was read.
+// Small per-user preferences kept in this browser: the last room, the members column.
 
 const key = (userId) => `hubbub.prefs.${userId}`;
 
 export function loadPrefs(userId) {
   try {
     const value = JSON.parse(localStorage.getItem(key(userId)) ?? '{}');
-    return { lastRoom: null, read: {}, membersHidden: false, ...value };
+    return { lastRoom: null, membersHidden: false, ...value };
   } catch {
-    return { lastRoom: null, read: {}, membersHidden: false };
+    return { lastRoom: null, membersHidden: false };
   }
 }
 

@@ -1,17 +1,20 @@
-// One open room, without DOM: its socket, messages, members, who is online and who
-// is typing, and the actions a person can take in it.
+// One open room, without DOM: its messages, members, who is online and who is typing,
+// where I stopped reading, and the actions a person can take in it.
 //
 // Events: timeline ({reason}), connection ({state, retryAt, code, reason}),
-// members, typing, access ({status}), older ({loading}), problem ({message}), room.
+// members, typing, access ({status}), older ({loading}), problem ({message}), room,
+// news ({message}: a new message arrived live).
 //
-// What it sends goes through the socket; unsent messages are also kept in the outbox,
-// so they survive a reload and go out, once each, when the room is open and connected.
+// Live frames come through a channel (see socket.js: `start(position)`, `stop()`,
+// `send(frame)`, `resubscribe()`, `connected`, and `frame` and `state` events), so this
+// file knows nothing of the transport. What it sends goes through the channel; unsent
+// messages are also kept in the outbox, so they survive a reload and go out, once each,
+// when the room is open and connected.
 
 import { api } from './api.js';
 import { describeError } from './errors.js';
-import { displayName, ROLE_LABELS } from './format.js';
-import { session } from './session.js';
-import { RoomSocket, State } from './socket.js';
+import { displayName, isDirect, ROLE_LABELS } from './format.js';
+import { State } from './socket.js';
 import { Timeline } from './timeline.js';
 
 const TYPING_SHOW_MS = 6000;
@@ -20,6 +23,7 @@ const RESEND_AFTER_MS = 10_000;
 const LEAVE_NOTICE_DELAY_MS = 8000; // a leave followed by a join within this is a reload, not news
 const QUIET_AFTER_RECONNECT_MS = 30_000;
 const MAX_SEND_ATTEMPTS = 4;
+const DIVIDER_PAGES = 4; // pages of older messages loaded, at most, to show where reading stopped
 
 const SEND_ERRORS = {
   empty_body: "Can't send an empty message.",
@@ -30,9 +34,14 @@ const SEND_ERRORS = {
 };
 
 export class RoomSession extends EventTarget {
-  /** outbox: where unsent messages are kept (an Outbox, or null to keep them in memory only). */
-  constructor(room, me, { outbox = null } = {}) {
+  /**
+   * channel: this room's live frames (a RoomChannel); outbox: where unsent messages are
+   * kept (an Outbox, or null to keep them in memory only); readSeq: my read cursor here,
+   * when I am a member.
+   */
+  constructor(room, me, { channel, outbox = null, readSeq = null } = {}) {
     super();
+    this.channel = channel;
     this.room = room; // {id, name?, ...}: filled in by refreshRoom()
     this.me = me;
     this.outbox = outbox;
@@ -46,40 +55,49 @@ export class RoomSession extends EventTarget {
     this.connection = { state: State.CONNECTING };
     this.loadingOlder = false;
     this.historyLastSeq = null;
-    this.socket = null;
+    this.lastRev = null; // the newest change seen: where a reconnect resumes
+    this.readSeq = readSeq;
+    this.dividerSeq = null; // "New messages" go after this seq
+    this.dividerLoading = false; // older pages are on their way to where it goes
     this.closed = false;
-    this.#onToken = (event) => this.socket?.swapToken(event.detail.token);
+    this.#onFrame = (event) => this.#frame(event.detail);
+    this.#onChannelState = (event) => this.#onState(event.detail);
     this.timeline.addEventListener('change', (event) => this.#emit('timeline', event.detail));
     this.timeline.addEventListener('settled', (event) => this.outbox?.remove(this.room.id, event.detail.nonce));
   }
 
-  #onToken;
+  #onFrame;
+  #onChannelState;
   #typingSentAt = 0;
+  #readAsked = null;
+  #firstHistory = true;
+  #olderLoad = null;
   #resendTimer = null;
   #leaveTimers = new Map();
   #quietUsers = new Set();
   #quietUntil = 0;
   #membersTimer = null;
-  #askedSince = null; // the seq the current socket was opened with: its history is a replay
+  #askedRev = null; // the rev the current subscription started after: its history is a replay
 
   start() {
-    session.addEventListener('token', this.#onToken);
+    this.channel.addEventListener('frame', this.#onFrame);
+    this.channel.addEventListener('state', this.#onChannelState);
     this.#resendTimer = setInterval(() => this.#resendStale(), 2000);
     if (this.outbox) this.timeline.restorePending(this.outbox.list(this.room.id));
-    this.#openSocket();
+    this.#subscribe();
     this.refreshRoom();
     this.refreshMembers();
   }
 
   stop() {
     this.closed = true;
-    session.removeEventListener('token', this.#onToken);
     clearInterval(this.#resendTimer);
     clearTimeout(this.#membersTimer);
     for (const timer of this.#leaveTimers.values()) clearTimeout(timer);
     for (const { timer } of this.typing.values()) clearTimeout(timer);
-    this.socket?.stop();
-    this.socket = null;
+    this.channel.stop();
+    this.channel.removeEventListener('frame', this.#onFrame);
+    this.channel.removeEventListener('state', this.#onChannelState);
   }
 
   get lastSeq() {
@@ -88,6 +106,11 @@ export class RoomSession extends EventTarget {
 
   get isManager() {
     return this.role === 'owner' || this.role === 'admin';
+  }
+
+  /** A conversation of two: nobody joins, leaves, is invited, or changes it (SPEC). */
+  get isDirect() {
+    return isDirect(this.room);
   }
 
   get connected() {
@@ -102,15 +125,19 @@ export class RoomSession extends EventTarget {
   // What the SPEC lets each person do: owners, room admins and site admins change the
   // room; owners and site admins delete it; owners and room admins manage bans.
   get canEditRoom() {
-    return this.isManager || Boolean(this.me.is_admin);
+    return !this.isDirect && (this.isManager || Boolean(this.me.is_admin));
   }
 
   get canDeleteRoom() {
-    return this.role === 'owner' || Boolean(this.me.is_admin);
+    return !this.isDirect && (this.role === 'owner' || Boolean(this.me.is_admin));
   }
 
   get canModerate() {
-    return this.isManager;
+    return !this.isDirect && this.isManager;
+  }
+
+  get canLeave() {
+    return !this.isDirect;
   }
 
   get canDeleteMessages() {
@@ -118,7 +145,7 @@ export class RoomSession extends EventTarget {
   }
 
   retryNow() {
-    this.socket?.retryNow();
+    this.channel.retryNow();
   }
 
   // --- loading -----------------------------------------------------------
@@ -135,7 +162,7 @@ export class RoomSession extends EventTarget {
   applyRoom(room) {
     const before = this.room;
     this.room = { ...before, ...room };
-    if (['name', 'description', 'is_private'].some((field) => before[field] !== room[field])) this.#emit('room');
+    if (['name', 'description', 'is_private', 'kind'].some((field) => before[field] !== this.room[field])) this.#emit('room');
   }
 
   async refreshMembers() {
@@ -145,7 +172,7 @@ export class RoomSession extends EventTarget {
       this.members = members;
       this.membersLoaded = true;
       this.online = new Map(members.filter((m) => m.online).map((m) => [m.user.id, m.user]));
-      if (this.socket?.connected) this.online.set(this.me.id, this.me);
+      if (this.channel.connected) this.online.set(this.me.id, this.me);
       const mine = members.find((m) => m.user.id === this.me.id);
       this.role = mine?.role ?? null;
       // A close reason (removed, banned, left, gone) says more than "not a member".
@@ -168,20 +195,26 @@ export class RoomSession extends EventTarget {
     }
   }
 
-  async loadOlder() {
+  /** The page before the oldest message shown; callers at once share one request. */
+  loadOlder() {
     const oldest = this.timeline.oldestSeq;
-    if (this.loadingOlder || !this.timeline.hasOlder || oldest === null) return;
+    if (this.#olderLoad) return this.#olderLoad;
+    if (!this.timeline.hasOlder || oldest === null) return Promise.resolve();
     this.loadingOlder = true;
     this.#emit('older', { loading: true });
-    try {
-      const page = await api.messages(this.room.id, { before: oldest, limit: 50 });
-      if (!this.closed) this.timeline.prepend(page.messages, page.has_more);
-    } catch (error) {
-      if (error.name !== 'SessionEnded') this.#problem(describeError(error, 'load'));
-    } finally {
-      this.loadingOlder = false;
-      this.#emit('older', { loading: false });
-    }
+    this.#olderLoad = (async () => {
+      try {
+        const page = await api.messages(this.room.id, { before: oldest, limit: 50 });
+        if (!this.closed) this.timeline.prepend(page.messages, page.has_more);
+      } catch (error) {
+        if (error.name !== 'SessionEnded') this.#problem(describeError(error, 'load'));
+      } finally {
+        this.loadingOlder = false;
+        this.#olderLoad = null;
+        this.#emit('older', { loading: false });
+      }
+    })();
+    return this.#olderLoad;
   }
 
   // --- sending -----------------------------------------------------------
@@ -190,6 +223,11 @@ export class RoomSession extends EventTarget {
     const item = this.timeline.addPending(body);
     this.outbox?.put(this.room.id, item);
     this.#transmit(item);
+    // Writing, I have caught up: the server moves my cursor to this message.
+    if (this.dividerSeq !== null) {
+      this.dividerSeq = null;
+      this.#emit('timeline', { reason: 'update' });
+    }
   }
 
   retrySend(nonce) {
@@ -207,7 +245,60 @@ export class RoomSession extends EventTarget {
   notifyTyping() {
     const now = Date.now();
     if (now - this.#typingSentAt < TYPING_SEND_EVERY_MS) return;
-    if (this.socket?.send({ type: 'typing' })) this.#typingSentAt = now;
+    if (this.channel.send({ type: 'typing' })) this.#typingSentAt = now;
+  }
+
+  // --- reading -------------------------------------------------------------
+
+  /**
+   * I have seen up to `seq`: move my cursor there (never back). Over the connection when
+   * it is up, over HTTP otherwise; the answer reaches every tab of mine as a `read` frame.
+   */
+  markRead(seq) {
+    if (seq === null || seq === undefined || this.access !== 'member') return;
+    if (this.readSeq !== null && seq <= this.readSeq) return;
+    if (this.#readAsked !== null && seq <= this.#readAsked) return;
+    this.#readAsked = seq;
+    if (this.channel.send({ type: 'read', seq })) return;
+    api.markRead(this.room.id, seq).then(
+      (state) => this.noteRead(state.read_seq),
+      () => {
+        if (this.#readAsked === seq) this.#readAsked = null; // try again on the next look
+      },
+    );
+  }
+
+  /** Where my cursor is now (from any tab or device of mine). */
+  noteRead(readSeq) {
+    if (typeof readSeq !== 'number') return;
+    if (this.readSeq === null || readSeq > this.readSeq) this.readSeq = readSeq;
+  }
+
+  /**
+   * New messages came while I was not looking: mark where they start (where my cursor
+   * is now, once I have read past an earlier mark).
+   */
+  markUnseenStart() {
+    if (this.readSeq === null || (this.lastSeq ?? 0) <= this.readSeq) return;
+    if (this.dividerSeq !== null && this.dividerSeq >= this.readSeq) return;
+    this.dividerSeq = this.readSeq;
+    this.#emit('timeline', { reason: 'update' });
+  }
+
+  /** Older pages until where I stopped reading is loaded (a few at most). */
+  async #loadToDivider() {
+    this.dividerLoading = true;
+    try {
+      for (let page = 0; page < DIVIDER_PAGES; page += 1) {
+        const oldest = this.timeline.oldestSeq;
+        if (this.closed || this.dividerSeq === null || oldest === null || oldest <= this.dividerSeq + 1) return;
+        if (!this.timeline.hasOlder) return;
+        await this.loadOlder();
+      }
+    } finally {
+      this.dividerLoading = false;
+      this.#emit('timeline', { reason: 'update' }); // the mark goes where it can now
+    }
   }
 
   async edit(seq, body) {
@@ -225,13 +316,13 @@ export class RoomSession extends EventTarget {
   async join() {
     await api.joinRoom(this.room.id);
     this.#setAccess('member');
-    this.#openSocket();
+    this.#subscribe();
     await Promise.all([this.refreshMembers(), this.refreshRoom()]);
   }
 
   async leave() {
     await api.leaveRoom(this.room.id);
-    this.socket?.stop();
+    this.channel.stop();
     this.#setAccess('left');
   }
 
@@ -274,33 +365,24 @@ export class RoomSession extends EventTarget {
     return api.unban(this.room.id, userId);
   }
 
-  /** My new display name: shown at once, and a new connection so the server sends it too. */
+  /** My new display name, shown at once (the app reconnects so the server has it too). */
   setMe(me) {
     this.me = me;
     this.timeline.renameAuthor(me);
     if (this.online.has(me.id)) this.online.set(me.id, me);
     this.members = this.members.map((m) => (m.user.id === me.id ? { ...m, user: { ...m.user, ...me } } : m));
     this.#emit('members');
-    if (this.socket && this.access === 'member') this.#openSocket();
   }
 
-  // --- the socket ---------------------------------------------------------
+  // --- the channel ----------------------------------------------------------
 
-  #openSocket() {
-    this.socket?.stop();
-    const socket = new RoomSocket({
-      roomId: this.room.id,
-      getToken: () => session.accessToken,
-      refreshToken: () => session.refresh(),
-      getSince: () => {
-        this.#askedSince = this.lastSeq;
-        return this.#askedSince;
-      },
+  #subscribe() {
+    this.channel.start(() => {
+      // After a first history, resume after the newest change seen: a replay of every
+      // message, edit and deletion since, nothing twice.
+      this.#askedRev = this.lastRev;
+      return this.lastRev === null ? {} : { since_rev: this.lastRev };
     });
-    socket.addEventListener('frame', (event) => this.#onFrame(event.detail));
-    socket.addEventListener('state', (event) => this.#onState(event.detail));
-    this.socket = socket;
-    socket.start();
   }
 
   #onState(detail) {
@@ -308,6 +390,7 @@ export class RoomSession extends EventTarget {
     this.connection = detail;
     if (detail.state === State.CONNECTED) {
       this.online.set(this.me.id, this.me);
+      this.#readAsked = null;
       this.#flushPending();
       if (this.access === 'unknown') this.#setAccess('member');
     } else if (previous === State.CONNECTED) {
@@ -319,19 +402,24 @@ export class RoomSession extends EventTarget {
     this.#emit('members');
   }
 
+  /** The subscription ended (SPEC: the reason a room socket would close with). */
   #onRefused(code, reason) {
-    if (reason === 'account_disabled') {
-      session.end('disabled');
-      return;
-    }
-    if (reason === 'session_ended') return; // the session announces it
-    const statuses = { not_member: 'not-member', removed: 'removed', left: 'left', banned: 'banned' };
-    if (code === 4404) this.#setAccess('gone');
-    else this.#setAccess(statuses[reason] ?? 'error');
+    // The whole connection ended (the account, or the login): the app says why.
+    if (reason === 'account_disabled' || reason === 'session_ended' || reason === 'closed') return;
+    const statuses = {
+      not_member: 'not-member',
+      removed: 'removed',
+      left: 'left',
+      banned: 'banned',
+      room_not_found: 'gone',
+      room_deleted: 'gone',
+    };
+    this.#setAccess(statuses[reason] ?? 'error');
     this.online.delete(this.me.id);
   }
 
-  #onFrame(frame) {
+  #frame(frame) {
+    if (typeof frame.rev === 'number' && frame.type !== 'history') this.lastRev = Math.max(this.lastRev ?? 0, frame.rev);
     switch (frame.type) {
       case 'history':
         return this.#onHistory(frame);
@@ -349,7 +437,9 @@ export class RoomSession extends EventTarget {
       case 'edit':
         return this.timeline.update(frame.message);
       case 'delete':
-        return this.timeline.markDeleted(frame.seq);
+        return this.timeline.markDeleted(frame.seq, frame.rev);
+      case 'reaction':
+        return this.timeline.react(frame);
       case 'typing':
         return this.#onTyping(frame.user);
       case 'membership':
@@ -362,42 +452,38 @@ export class RoomSession extends EventTarget {
   }
 
   #onHistory(frame) {
-    this.historyLastSeq = frame.last_seq;
-    const replay = this.#askedSince !== null && this.#askedSince !== undefined;
-    if (!replay || frame.truncated || this.timeline.size === 0) {
-      // First look at the room, or more was missed than one replay holds: start over
-      // from the newest messages; older ones page in over HTTP.
-      const first = frame.messages[0];
-      this.timeline.reset(frame.messages, frame.truncated || (first !== undefined && first.seq > 1));
-    } else {
-      this.timeline.upsert(frame.messages);
-      this.#resyncRecent();
+    const replay = this.#askedRev !== null && this.#askedRev !== undefined;
+    if (replay && frame.truncated) {
+      // More changed than one replay holds: start over from the newest messages (the
+      // older ones page in over HTTP as the reader scrolls up).
+      this.#askedRev = null;
+      this.lastRev = null;
+      this.channel.resubscribe();
+      return;
     }
-  }
-
-  /** Edits and deletions of messages we already hold are not replayed: read them again. */
-  async #resyncRecent() {
-    const newest = this.timeline.newestSeq;
-    const oldest = this.timeline.oldestSeq;
-    if (newest === null) return;
-    try {
-      const after = Math.max(oldest, newest - 100) - 1;
-      const page = await api.messages(this.room.id, { after, limit: 200 });
-      for (const message of page.messages) {
-        const known = this.timeline.get(message.seq);
-        if (known && (known.edited_at !== message.edited_at || known.deleted !== message.deleted)) {
-          this.timeline.update(message);
-        }
-      }
-    } catch {
-      /* best effort */
+    this.historyLastSeq = frame.last_seq;
+    if (typeof frame.last_rev === 'number') this.lastRev = frame.last_rev;
+    if (this.#firstHistory) {
+      this.#firstHistory = false;
+      // Where I stopped reading, shown once when the room opens.
+      if (this.readSeq !== null && frame.last_seq > this.readSeq) this.dividerSeq = this.readSeq;
+    }
+    if (!replay || this.timeline.size === 0) {
+      const first = frame.messages[0];
+      this.dividerLoading = this.dividerSeq !== null; // (until #loadToDivider says where it goes)
+      this.timeline.reset(frame.messages, frame.truncated || (first !== undefined && first.seq > 1));
+      this.#loadToDivider();
+    } else {
+      this.timeline.applyChanges(frame.messages);
     }
   }
 
   #onMessage(frame) {
     const message = frame.message;
+    const isNew = !this.timeline.get(message.seq);
     if (frame.nonce && this.timeline.findPending(frame.nonce)) this.timeline.confirm(frame.nonce, message);
     else this.timeline.upsert([message]);
+    if (isNew) this.#emit('news', { message });
     const typing = this.typing.get(message.author.id);
     if (typing) {
       clearTimeout(typing.timer);
@@ -414,6 +500,12 @@ export class RoomSession extends EventTarget {
     }
     const item = this.timeline.findPending(frame.nonce);
     if (!item) return;
+    if (frame.code === 'not_subscribed') {
+      // Sent as the subscription was starting over: it goes again once it is back.
+      item.transmitted = false;
+      item.retryAt = Date.now() + 1000;
+      return;
+    }
     if (frame.code === 'rate_limited' || (frame.code === 'unavailable' && item.attempts < MAX_SEND_ATTEMPTS)) {
       // Try again later with the same nonce; the message shows as sending meanwhile.
       const seconds = Number(/([\d.]+)\s*s/.exec(frame.detail ?? '')?.[1] ?? 2);
@@ -428,7 +520,7 @@ export class RoomSession extends EventTarget {
   #transmit(item) {
     if (item.failed) return;
     const frame = { type: 'message', body: item.body, nonce: item.nonce };
-    if (this.socket?.send(frame)) {
+    if (this.channel.send(frame)) {
       item.attempts = (item.attempts ?? 0) + 1;
       item.transmitted = true;
       item.sentAt = Date.now();
@@ -442,7 +534,7 @@ export class RoomSession extends EventTarget {
 
   /** A send the server has not answered: send it again (the nonce makes that safe). */
   #resendStale() {
-    if (!this.socket?.connected) return;
+    if (!this.channel.connected) return;
     const now = Date.now();
     for (const item of this.timeline.pending) {
       if (item.failed) continue;

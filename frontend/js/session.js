@@ -77,9 +77,11 @@ class Session extends EventTarget {
     return this.#user;
   }
 
-  async signup({ username, password, displayName }) {
+  /** `invite`: the code an invitation gave (needed when signup is invite-only). */
+  async signup({ username, password, displayName, invite }) {
     const json = { username, password };
     if (displayName) json.display_name = displayName;
+    if (invite) json.invite = invite;
     await request('POST', '/api/auth/signup', { json });
     return this.login(username, password);
   }

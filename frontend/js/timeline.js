@@ -13,6 +13,11 @@ export function newNonce() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** A copy older than the one held (each change takes a higher rev). */
+function staler(message, known) {
+  return typeof message.rev === 'number' && typeof known.rev === 'number' && message.rev < known.rev;
+}
+
 export class Timeline extends EventTarget {
   #bySeq = new Map();
   #sorted = null; // cached ascending seqs
@@ -59,13 +64,26 @@ export class Timeline extends EventTarget {
   upsert(messages) {
     let added = 0;
     for (const message of messages) {
-      if (!this.#bySeq.has(message.seq)) added += 1;
+      const known = this.#bySeq.get(message.seq);
+      if (!known) added += 1;
+      else if (staler(message, known)) continue;
       this.#bySeq.set(message.seq, message);
     }
     if (added) this.#sorted = null;
     this.#matchPending(messages);
     this.#changed('append');
     return added;
+  }
+
+  /**
+   * What changed since a rev (a replay after reconnecting): new messages, and edits and
+   * deletions of the ones shown. Changes to messages older than those loaded wait for
+   * the page that loads them (it reads their current state).
+   */
+  applyChanges(messages) {
+    const oldest = this.oldestSeq;
+    const inRange = messages.filter((message) => oldest === null || !this.hasOlder || message.seq >= oldest);
+    return this.upsert(inRange);
   }
 
   /** An older page loaded on scroll-up. */
@@ -80,15 +98,36 @@ export class Timeline extends EventTarget {
 
   /** An edit (or a fresher copy) of a message we hold. */
   update(message) {
-    if (!this.#bySeq.has(message.seq)) return;
+    const known = this.#bySeq.get(message.seq);
+    if (!known || staler(message, known)) return;
     this.#bySeq.set(message.seq, message);
     this.#changed('update');
   }
 
-  markDeleted(seq) {
+  /** Deleting a message clears its body and its reactions; `rev` is the deletion's. */
+  markDeleted(seq, rev) {
     const message = this.#bySeq.get(seq);
     if (!message) return;
-    this.#bySeq.set(seq, { ...message, body: '', deleted: true });
+    this.#bySeq.set(seq, { ...message, body: '', deleted: true, reactions: [], rev: rev ?? message.rev });
+    this.#changed('update');
+  }
+
+  /** A `reaction` frame: one person's emoji added to, or taken from, a message shown. */
+  react({ seq, emoji, user, added, rev }) {
+    const message = this.#bySeq.get(seq);
+    if (!message || (typeof rev === 'number' && typeof message.rev === 'number' && rev <= message.rev)) return;
+    const reactions = (message.reactions ?? []).map((r) => ({ ...r, users: [...r.users] }));
+    const index = reactions.findIndex((r) => r.emoji === emoji);
+    if (added && index < 0) reactions.push({ emoji, count: 1, users: [user.id] });
+    else if (added && !reactions[index].users.includes(user.id)) {
+      reactions[index].users.push(user.id);
+      reactions[index].count += 1;
+    } else if (!added && index >= 0 && reactions[index].users.includes(user.id)) {
+      reactions[index].users = reactions[index].users.filter((id) => id !== user.id);
+      reactions[index].count -= 1;
+      if (reactions[index].count <= 0) reactions.splice(index, 1);
+    }
+    this.#bySeq.set(seq, { ...message, reactions, rev: rev ?? message.rev });
     this.#changed('update');
   }
 

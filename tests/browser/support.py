@@ -55,6 +55,27 @@ class RestartableServer:
             await asyncio.sleep(0.01)
         self._server, self._task = server, task
 
+    async def create_admin(self, username: str, display_name: str) -> Person:
+        """What `hubbub create-admin` does, on the running server (whatever SIGNUP says)."""
+        assert self.app is not None
+        context = self.app.state.context
+        password_hash = await context.hasher.hash(PASSWORD)
+        async with context.db.writing() as session:
+            user = User(
+                username=username,
+                username_key=username.lower(),
+                display_name=display_name,
+                password_hash=password_hash,
+                is_admin=True,
+                is_active=True,
+            )
+            session.add(user)
+            await session.flush()
+            user_id = user.id
+        admin = Person(self.http_url, username, display_name, id=user_id)
+        await admin.log_in()
+        return admin
+
     async def make_admin(self, user_id: int) -> None:
         """What `hubbub create-admin` does, on the running server's database."""
         assert self.app is not None

@@ -43,15 +43,17 @@ async def test_account_errors_are_explained(browser: Browser, server: Restartabl
     await signup.get_by_label("Username").fill("no spaces allowed")
     await signup.get_by_label("Password").fill("short")
     await signup.get_by_role("button", name="Create account").click()
-    await expect(signup.locator(".field-error").first).to_have_text(
+    await expect(signup.locator('.field:has(input[name="username"]) .field-error')).to_have_text(
         "Use 3–32 letters, digits, dots, dashes or underscores (no spaces)."
     )
-    await expect(signup.locator(".field-error").nth(2)).to_have_text("Use at least 8 characters.")
+    await expect(signup.locator('.field:has(input[name="password"]) .field-error')).to_have_text(
+        "Use at least 8 characters."
+    )
     await expect(signup.get_by_label("Username")).to_be_focused()
     await signup.get_by_label("Username").fill("TAKEN")
     await signup.get_by_label("Password").fill(PASSWORD)
     await signup.get_by_role("button", name="Create account").click()
-    await expect(signup.locator(".field-error").first).to_have_text(
+    await expect(signup.locator('.field:has(input[name="username"]) .field-error')).to_have_text(
         "That username is already taken. Pick another one."
     )
 
@@ -219,3 +221,57 @@ async def test_log_out_everywhere(browser: Browser, server: RestartableServer) -
         assert refreshed.status_code == 401
     await context.close()
     await other_context.close()
+
+
+WINDOWS_CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+IPHONE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+async def test_the_sessions_list_marks_this_device_and_ends_another(
+    browser: Browser, server: RestartableServer
+) -> None:
+    url = server.http_url
+    ada = await person(url, "ada", "Ada")  # a login of its own, from a script
+    laptop_context = await browser.new_context(viewport=DESKTOP, user_agent=WINDOWS_CHROME)
+    phone_context = await browser.new_context(user_agent=IPHONE_SAFARI)
+    laptop = await laptop_context.new_page()
+    phone = await phone_context.new_page()
+    await log_in(laptop, url, "ada")
+    await log_in(phone, url, "ada")
+
+    await laptop.get_by_role("button", name="Your account").click()
+    account = laptop.get_by_role("dialog", name="Your account")
+    devices = account.locator("#sessions .device")
+    await expect(devices).to_have_count(3)
+    # This device first, said so, and without a button to log itself out.
+    this_device = devices.first
+    await expect(this_device.locator(".device-name")).to_have_text("Chrome 126 on WindowsThis device")
+    await expect(this_device.get_by_role("button")).to_have_count(0)
+    iphone = account.locator(".device", has_text="Safari 17 on iPhone")
+    await expect(iphone.locator(".device-meta")).to_contain_text("Last used just now")
+    await expect(account.locator(".device", has_text="python-httpx")).to_have_count(1)
+
+    await iphone.get_by_role("button", name="Log out Safari 17 on iPhone, last used just now").click()
+    await expect(iphone).to_have_count(0)
+    await expect(
+        account.get_by_role("status").filter(has_text="Safari 17 on iPhone is logged out.")
+    ).to_be_visible()
+    await expect(devices).to_have_count(2)
+    remaining = await ada.call("GET", "/api/users/me/sessions")
+    assert len(remaining) == 2
+    assert IPHONE_SAFARI not in {s["user_agent"] for s in remaining}
+
+    # The phone cannot refresh its login any more: it ends at its next refresh.
+    await phone.evaluate("import('/js/session.js').then(({ session }) => session.refresh()).catch(() => {})")
+    await expect(phone.get_by_role("heading", name="Welcome back")).to_be_visible()
+    await expect(phone.get_by_role("status").filter(has_text="session")).to_have_text(
+        "Your session has ended. Please log in again."
+    )
+    await laptop_context.close()
+    await phone_context.close()

@@ -11,8 +11,12 @@ pytestmark = BROWSER_TESTS
 
 async def test_roles_kicks_and_leaving(browser: Browser, server: RestartableServer) -> None:
     url = server.http_url
-    await person(url, "olga", "Olga Owner")
+    olga_api = await person(url, "olga", "Olga Owner")
     mike = await person(url, "mike", "Mike Member")
+    side = await olga_api.create_room("side")
+    back_room = await olga_api.create_room("back-room", private=True)
+    await mike.join(side)
+    await olga_api.call("POST", f"/api/rooms/{back_room['id']}/members", json={"username": "mike"})
     olga_context = await browser.new_context(viewport={"width": 1280, "height": 800})
     mike_context = await browser.new_context(viewport={"width": 1280, "height": 800})
     olga = await olga_context.new_page()
@@ -27,6 +31,16 @@ async def test_roles_kicks_and_leaving(browser: Browser, server: RestartableServ
     await mike.join({"id": room_id})
     await log_in(mike_page, url, "mike", path=f"/#/rooms/{room_id}")
     await expect_connected(mike_page)
+
+    # Removed or banned from rooms he does not have open: they leave his list at once,
+    # each with a short notice.
+    await expect(mike_page.locator(".room-link")).to_have_count(3)
+    await olga_api.call("DELETE", f"/api/rooms/{side['id']}/members/{mike.id}")
+    await expect(mike_page.locator(".toast", has_text="You were removed from #side.")).to_be_visible()
+    await olga_api.call("POST", f"/api/rooms/{back_room['id']}/bans", json={"user_id": mike.id})
+    await expect(mike_page.locator(".toast", has_text="You were banned from back-room.")).to_be_visible()
+    await expect(mike_page.locator(".room-link")).to_have_count(1)
+    await expect(mike_page.locator(".room-link")).to_have_text("Room lobby")
 
     # Olga makes Mike a room admin; both see it.
     mike_row = olga.locator('.member[data-username="mike"]')

@@ -1,5 +1,6 @@
-"""The connection comes back by itself after a server restart and after a network loss,
-missing nothing and showing nothing twice."""
+"""The connection comes back by itself after a server restart (1012), a network loss and
+a 1013, subscribes its room again from the last change it saw (`since_rev`), and misses
+nothing, edits included, showing nothing twice."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ async def test_restart_and_network_loss_miss_nothing_and_show_nothing_twice(
     erin = await person(url, "erin", "Erin Brockovich")
     room = await dave.create_room("ops")
     await erin.join(room)
-    await erin.say(room, "before the restart")
+    [first] = await erin.say(room, "before the restart")
 
     context = await browser.new_context()
     page = await context.new_page()
@@ -70,6 +71,7 @@ async def test_restart_and_network_loss_miss_nothing_and_show_nothing_twice(
     await server.start()
     missed = [f"while you were away {n}" for n in range(1, 4)]
     await erin.say(room, *missed)
+    await erin.edit(room, first["seq"], "before the restart, edited while you were away")
     # Dave writes while offline: shown at once, pending.
     await send(page, "typed while offline")
     pending = page.locator('#messages .msg[data-state="pending"]')
@@ -85,7 +87,7 @@ async def test_restart_and_network_loss_miss_nothing_and_show_nothing_twice(
     await expect_exactly_once_in_order(
         page,
         [
-            "before the restart",
+            "before the restart, edited while you were away",
             "right after the restart 1",
             "right after the restart 2",
             *missed,
@@ -115,8 +117,10 @@ async def test_unsent_messages_survive_reloads_and_arrive_once(
     await log_in(page, url, "dave", path=path)
     await expect_connected(page)
     pending = page.locator('#messages .msg[data-state="pending"]')
-    erin_url = f"ws://127.0.0.1:{server.port}/ws/rooms/{room['id']}?token={erin.token}"
+    erin_url = f"ws://127.0.0.1:{server.port}/ws?token={erin.token}"
     async with connect(erin_url) as erin_socket:
+        assert json.loads(await erin_socket.recv())["type"] == "ready"
+        await erin_socket.send(json.dumps({"type": "subscribe", "room_id": room["id"]}))
         assert json.loads(await erin_socket.recv())["type"] == "history"
         await expect(page.locator('.member.online[data-username="erin"]')).to_be_visible()
 
@@ -145,8 +149,10 @@ async def test_unsent_messages_survive_reloads_and_arrive_once(
     # The server stores a message but its answer never reaches the page (the link drops
     # first). After a reload the page sends it again, with its nonce: stored once.
     lose_answers = True
+    routes: list[WebSocketRoute] = []
 
     def route(ws: WebSocketRoute) -> None:
+        routes.append(ws)
         upstream = ws.connect_to_server()
 
         def from_server(frame: str | bytes) -> None:
@@ -158,7 +164,7 @@ async def test_unsent_messages_survive_reloads_and_arrive_once(
         upstream.on_message(from_server)
         ws.on_message(upstream.send)
 
-    await page.route_web_socket(re.compile(r"/ws/rooms/"), route)
+    await page.route_web_socket(re.compile(r"/ws\?"), route)
     await page.reload()
     await expect_connected(page)
     await send(page, "stored, answer lost")
@@ -172,4 +178,21 @@ async def test_unsent_messages_survive_reloads_and_arrive_once(
     assert await page.evaluate(f"localStorage.getItem('hubbub.outbox.{dave.id}')") is None
     assert await stored("stored, answer lost") == 1
     assert await confirmed_bodies(page) == ["written offline", "stored, answer lost"]
+
+    # The server gives up on the page as a slow reader (1013) while Erin talks: it comes
+    # back, subscribes again from the last change it saw, and shows each message once.
+    await routes[-1].close(code=1013, reason="queue_overflow")
+    await erin.say(room, "during the 1013 1", "during the 1013 2")
+    await expect(message(page, "during the 1013 2")).to_be_visible()
+    await expect_connected(page)
+    await erin.say(room, "after the 1013")
+    await expect(message(page, "after the 1013")).to_be_visible()
+    assert await confirmed_bodies(page) == [
+        "written offline",
+        "stored, answer lost",
+        "during the 1013 1",
+        "during the 1013 2",
+        "after the 1013",
+    ]
+    assert await shown_seqs(page) == [1, 2, 3, 4, 5]
     await context.close()

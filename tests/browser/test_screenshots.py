@@ -1,5 +1,7 @@
-"""Screenshots for a person to look at: desktop and phone, light and dark — the room, its
-settings, the account dialog, the welcome, and the page while offline.
+"""Screenshots for a person to look at: desktop and phone, light and dark — the room (with
+where unread messages start, a mention, and the sidebar's badges), `@` in the composer,
+its settings, the account dialog and its devices, the welcome, signing up on an
+invite-only or closed server, and the page while offline.
 
 Written to test-output/screenshots/ (not committed).
 """
@@ -7,6 +9,7 @@ Written to test-output/screenshots/ (not committed).
 from __future__ import annotations
 
 import json
+import re
 
 from playwright.async_api import Browser, Page, expect
 from websockets.asyncio.client import connect
@@ -39,8 +42,8 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
     room = await ada.create_room(
         "design-team", description="Pixels, type and the occasional argument about rounded corners"
     )
-    await ada.create_room("general")
-    await ada.create_room("launch-plans", private=True)
+    general = await ada.create_room("general")
+    launch = await ada.create_room("launch-plans", private=True)
     await grace.create_room("infra", description="Servers, deploys and the pager")
     troll = await person(url, "troll", "Under the Bridge")
     for someone in (grace, linus, margaret, troll):
@@ -58,6 +61,15 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
     [edited] = await grace.say(room, "Can we ship this on Thursdy?")
     await grace.edit(room, edited["seq"], "Can we ship this on Thursday?")
     await ada.say(room, "Thursday works. I'll write the release notes.")
+    # What Ada has not read yet: here, and in her other rooms (counts, and a mention).
+    await margaret.say(room, "@ada the release notes template is in the wiki.")
+    await linus.say(room, "I can proofread them.")
+    for someone in (grace, linus):
+        await someone.join(general)
+    await grace.say(general, "Lunch at noon?", "The usual place.")
+    await linus.say(general, "@ada are you coming?")
+    await ada.call("POST", f"/api/rooms/{launch['id']}/members", json={"username": "grace"})
+    await grace.say(launch, "Draft timeline is up.")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = await browser.new_context(viewport=DESKTOP)
@@ -68,10 +80,12 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
     await log_in(page, url, "ada", path=f"/#/rooms/{room['id']}")
     await expect_connected(page)
     await expect(message(page, "Thursday works. I'll write the release notes.")).to_be_visible()
+    await expect(page.locator("#new-messages")).to_be_visible()
+    await expect(page.locator('.room-link[data-mentions="1"]')).to_have_text(re.compile("general"))
 
     # Grace is online and typing, as she would be.
     ws_url = f"ws://127.0.0.1:{server.port}/ws/rooms/{room['id']}?token={grace.token}"
-    async with connect(ws_url) as grace_socket:
+    async with connect(ws_url) as grace_socket:  # a room socket: clients other than the page use them
         assert json.loads(await grace_socket.recv())["type"] == "history"
         await expect(page.locator('.member.online[data-username="grace"]')).to_be_visible()
 
@@ -91,6 +105,24 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
         await shoot("room-desktop-dark", "dark", DESKTOP)
         await shoot("room-phone-light", "light", PHONE)
         await shoot("room-phone-dark", "dark", PHONE)
+
+        # `@` in the composer offers the room's members.
+        composer = page.locator("#composer textarea")
+        for scheme, viewport, name in (
+            ("light", DESKTOP, "mention-desktop-light"),
+            ("dark", PHONE, "mention-phone-dark"),
+        ):
+            await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+            await page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            await composer.fill("")
+            await composer.press_sequentially("Thanks @")
+            await composer.press("ArrowDown")
+            await expect(page.get_by_role("listbox", name="People to mention")).to_be_visible()
+            assert await unlabelled_controls(page) == []
+            await settle(page)
+            await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+        await composer.press("Escape")
+        await composer.fill("")
 
         await page.get_by_role("button", name="Members").click()
         await expect(page.locator("#members")).to_be_in_viewport()
@@ -134,9 +166,23 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
         await page.keyboard.press("Escape")
         await page.keyboard.press("Escape")
 
-        # The account dialog.
+        # The account dialog, and its devices.
         await dialog_shot(page, "account-desktop-dark", "dark", DESKTOP, "Your account")
         await dialog_shot(page, "account-phone-light", "light", PHONE, "Your account")
+        await page.emulate_media(color_scheme="light")
+        await page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+        await page.get_by_role("button", name="Your account").click()
+        devices = page.locator("#sessions .device")
+        await expect(devices).to_have_count(2)
+        await devices.last.scroll_into_view_if_needed()
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "devices-desktop-light.png")
+        await page.emulate_media(color_scheme="dark")
+        await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        await devices.last.scroll_into_view_if_needed()
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "devices-phone-dark.png")
+        await page.keyboard.press("Escape")
 
         # Offline: pending messages wait, presence is unknown, the composer still works.
         await page.emulate_media(color_scheme="light")
@@ -176,6 +222,32 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
     assert await unlabelled_controls(page) == []
     await settle(page)
     await page.screenshot(path=SCREENSHOTS / "browse-phone-light.png")
+    await context.close()
+
+    # Signing up where an invitation is needed (from its link), and where nobody may.
+    context = await browser.new_context(viewport=PHONE)
+    page = await context.new_page()
+    for mode, scheme, viewport, name in (
+        ("invite", "dark", PHONE, "signup-invite-phone-dark"),
+        ("closed", "light", DESKTOP, "signup-closed-desktop-light"),
+    ):
+        other = RestartableServer(server.settings.model_copy(update={"signup": mode}))
+        await other.start()
+        try:
+            await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+            await page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            await page.goto(f"{other.http_url}/#invite=Xk2_d9ZpQv7LmN4sT1wYb8cR3eHa0uJf")
+            panel = page.get_by_role("tabpanel", name="Create account")
+            await expect(
+                panel.get_by_label("Invite code")
+                if mode == "invite"
+                else panel.get_by_text("Sign-up is closed")
+            ).to_be_visible()
+            assert await unlabelled_controls(page) == []
+            await settle(page)
+            await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+        finally:
+            await other.stop()
     await context.close()
 
 

@@ -1,9 +1,12 @@
-// One's own account: the display name, the password, and logging out everywhere.
+// One's own account: the display name, the password, desktop notifications, and the
+// devices logged in (each can be logged out, or all at once).
 
 import { api } from '../api.js';
-import { h, uniqueId } from '../dom.js';
+import { h, replace, uniqueId } from '../dom.js';
 import { describeError, describeField } from '../errors.js';
+import { describeUserAgent, formatAgo, formatFull } from '../format.js';
 import { icon } from '../icons.js';
+import { notifications } from '../notify.js';
 import { session } from '../session.js';
 import { confirmDialog, openDialog } from './dialogs.js';
 
@@ -46,7 +49,8 @@ export function accountDialog({ onUser }) {
     ),
     profileForm(me, onUser),
     passwordForm(),
-    everywhereSection(() => dialog.close()),
+    notificationsSection(),
+    devicesSection(() => dialog.close()),
   );
   closeButton.addEventListener('click', () => dialog.close());
   openDialog(dialog);
@@ -157,9 +161,104 @@ function passwordForm() {
   return form;
 }
 
-function everywhereSection(close) {
-  const headingId = uniqueId('everywhere-title');
+function notificationsSection() {
+  const headingId = uniqueId('notifications-title');
+  const text = h('p', { class: 'section-text', id: `${headingId}-text` });
+  const actions = h('div', { class: 'section-actions' });
+  const render = () => {
+    const { permission } = notifications;
+    const button = h('button', { type: 'button', class: 'button', id: 'account-notifications', 'aria-describedby': `${headingId}-text` }, icon('bell', { size: 16 }), 'Turn on notifications');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      await notifications.ask();
+      render();
+      actions.querySelector('button')?.focus();
+      if (!actions.querySelector('button')) text.focus();
+    });
+    const texts = {
+      granted: "On: when someone mentions you or writes to you directly while this page isn't in front, your computer shows it.",
+      denied: "Blocked in this browser. To get them, allow notifications for this site in the browser's site settings, then reload.",
+      default: "Get a desktop notification when someone mentions you or writes to you directly while this page isn't in front.",
+      unsupported: window.isSecureContext
+        ? "This browser can't show desktop notifications."
+        : 'Desktop notifications need this server to be reached over HTTPS.',
+    };
+    text.textContent = texts[permission];
+    replace(actions, permission === 'default' ? button : null);
+  };
+  text.tabIndex = -1;
+  render();
+  return h('section', { class: 'settings-section', 'aria-labelledby': headingId }, h('h3', { class: 'section-title', id: headingId }, 'Notifications'), text, actions);
+}
+
+/** One login of mine: which device, when it was last used, and logging it out. */
+function sessionRow(login, { onEnd }) {
+  const device = describeUserAgent(login.user_agent);
+  const end = login.current ? null : h('button', { type: 'button', class: 'button small', 'aria-label': `Log out ${device.text}, last used ${formatAgo(login.last_used_at)}` }, 'Log out');
+  const row = h(
+    'li',
+    { class: `device${login.current ? ' current' : ''}`, dataset: { sessionId: String(login.id) } },
+    h('span', { class: 'device-icon', 'aria-hidden': 'true' }, icon(device.mobile ? 'phone' : 'monitor', { size: 18 })),
+    h(
+      'span',
+      { class: 'device-text' },
+      h('span', { class: 'device-name', title: login.user_agent || '' }, h('span', { class: 'device-label' }, device.text), login.current ? h('span', { class: 'device-current' }, 'This device') : null),
+      h(
+        'span',
+        { class: 'device-meta' },
+        'Last used ',
+        h('time', { datetime: login.last_used_at, title: formatFull(login.last_used_at) }, formatAgo(login.last_used_at)),
+        ' · Logged in ',
+        h('time', { datetime: login.created_at, title: formatFull(login.created_at) }, formatAgo(login.created_at)),
+      ),
+    ),
+    end,
+  );
+  end?.addEventListener('click', () => onEnd(login, row, end));
+  return row;
+}
+
+function devicesSection(close) {
+  const headingId = uniqueId('devices-title');
+  const list = h('ul', { class: 'device-list', id: 'sessions', 'aria-labelledby': headingId, tabindex: '-1' });
+  const message = h('p', { class: 'form-message', role: 'status' });
   const error = h('p', { class: 'form-error', role: 'alert' });
+  const onEnd = async (login, row, button) => {
+    message.className = 'form-message';
+    message.textContent = '';
+    button.disabled = true;
+    try {
+      await api.endSession(login.id);
+    } catch (err) {
+      button.disabled = false;
+      if (err.status !== 404) {
+        message.textContent = describeError(err, 'endSession');
+        message.classList.add('error');
+        return;
+      }
+    }
+    const next = row.nextElementSibling ?? row.previousElementSibling;
+    row.remove();
+    message.textContent = `${describeUserAgent(login.user_agent).text} is logged out. It can't sign in again without the password; a page open there keeps working for a few minutes at most.`;
+    message.classList.add('ok');
+    (next?.querySelector('button') ?? list).focus();
+  };
+  replace(list, h('li', { class: 'muted' }, 'Loading…'));
+  api.sessions().then(
+    (logins) => {
+      // This device first, then the most recently used.
+      const sorted = [...logins].sort((a, b) => Number(b.current) - Number(a.current));
+      replace(list, sorted.length ? sorted.map((login) => sessionRow(login, { onEnd })) : h('li', { class: 'muted' }, 'No other logins.'));
+    },
+    (err) => {
+      replace(list);
+      if (err.name !== 'SessionEnded') {
+        message.textContent = describeError(err, 'load');
+        message.classList.add('error');
+      }
+    },
+  );
+
   const button = h('button', { type: 'button', class: 'button', id: 'logout-everywhere' }, icon('logout', { size: 16 }), 'Log out everywhere');
   button.addEventListener('click', async () => {
     const ok = await confirmDialog({
@@ -187,7 +286,9 @@ function everywhereSection(close) {
     'section',
     { class: 'settings-section', 'aria-labelledby': headingId },
     h('h3', { class: 'section-title', id: headingId }, 'Devices'),
-    h('p', { class: 'section-text' }, 'Lost a phone, or used a shared computer? End every login of yours at once.'),
+    h('p', { class: 'section-text' }, 'Where you are logged in. Lost a phone, or used a shared computer? Log it out here.'),
+    list,
+    message,
     error,
     h('div', { class: 'section-actions' }, button),
   );

@@ -1,16 +1,20 @@
-// The signed-in app: the three columns, which room is open (from the address, so
-// a reload comes back to it), the room list kept fresh, phone-sized drawers, and
+// The signed-in app: the three columns, the one live connection, my rooms and their
+// unread counts (kept current by it), which room is open (from the address, so a
+// reload comes back to it), notifications for mentions, phone-sized drawers, and
 // messages left unsent in rooms that are not open.
 
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { describeError } from '../errors.js';
-import { displayName } from '../format.js';
+import { directPartner, displayName, isDirect, roomIcon, roomLabel, roomName } from '../format.js';
 import { icon } from '../icons.js';
+import { MyRooms } from '../my-rooms.js';
+import { notifications } from '../notify.js';
 import { Outbox } from '../outbox.js';
 import { loadPrefs, savePrefs } from '../prefs.js';
 import { RoomSession } from '../room.js';
 import { session } from '../session.js';
+import { LiveConnection, State } from '../socket.js';
 import { accountDialog } from './account-dialog.js';
 import { browseRoomsDialog, createRoomDialog } from './dialogs.js';
 import { MembersPanel } from './members-panel.js';
@@ -18,9 +22,17 @@ import { RoomView } from './room-view.js';
 import { Sidebar } from './sidebar.js';
 import { toast } from './toasts.js';
 
-const ROOMS_REFRESH_MS = 20_000;
 const NARROW = window.matchMedia('(max-width: 760px)');
 const WIDE = window.matchMedia('(min-width: 1100px)');
+const WELCOME_ROOMS = 6;
+const NOTIFY_BODY_CHARS = 180;
+
+const REMOVED_NOTICES = {
+  removed: (label) => `You were removed from ${label}.`,
+  banned: (label) => `You were banned from ${label}.`,
+  room_deleted: (label) => `${label} was deleted.`,
+  left: (label) => `You left ${label}.`,
+};
 
 export class AppView {
   constructor(root, me) {
@@ -28,14 +40,18 @@ export class AppView {
     this.me = me;
     this.prefs = loadPrefs(me.id);
     this.outbox = new Outbox(me.id);
-    this.rooms = [];
-    this.roomsLoaded = false;
+    this.myRooms = new MyRooms(me.id);
+    this.live = new LiveConnection({ getToken: () => session.accessToken, refreshToken: () => session.refresh() });
     this.current = null; // {session, view}
     this.welcome = null; // the main area while no room is open
+    this.anyRooms = null; // while I have none: whether the server has rooms to browse
     this.flushing = false;
+    this.endedHere = new Set(); // rooms this page left or deleted (it said so already)
     this.sidebar = new Sidebar({
       me,
+      rooms: this.myRooms,
       onCreateRoom: () => this.#createRoom(),
+      onBrowse: () => this.#browse(),
       onLogout: () => session.logout(),
       onNavigate: () => this.#closeDrawers(),
       onAccount: () => this.#openAccount(),
@@ -43,6 +59,8 @@ export class AppView {
     this.members = new MembersPanel({ onClose: () => this.#toggleMembers(false) });
     this.main = h('div', { class: 'main-slot' });
     this.scrim = h('div', { class: 'scrim', 'aria-hidden': 'true', onclick: () => this.#closeDrawers() });
+    // Mentions elsewhere, said to screen readers (badges change silently).
+    this.announcer = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', id: 'announcer' });
     this.shell = h(
       'div',
       { class: 'shell' },
@@ -51,25 +69,30 @@ export class AppView {
       this.main,
       this.members.el,
       this.scrim,
+      this.announcer,
     );
     this.onHash = () => this.#route();
     this.onKey = (event) => this.#onKey(event);
-    this.onFocus = () => this.refreshRooms();
     this.onLayout = () => this.#applyLayout();
     this.onOnline = () => this.#flushOutbox();
+    this.onToken = (event) => this.live.swapToken(event.detail.token);
   }
 
   start() {
     replace(this.root, this.shell);
     window.addEventListener('hashchange', this.onHash);
-    window.addEventListener('focus', this.onFocus);
     window.addEventListener('online', this.onOnline);
     document.addEventListener('keydown', this.onKey);
     NARROW.addEventListener('change', this.onLayout);
     WIDE.addEventListener('change', this.onLayout);
-    this.timer = setInterval(() => this.refreshRooms().then(() => this.#flushOutbox()), ROOMS_REFRESH_MS);
+    session.addEventListener('token', this.onToken);
+    this.live.addEventListener('frame', (event) => this.#onFrame(event.detail));
+    this.live.addEventListener('ready', (event) => this.#onReady(event.detail));
+    this.live.addEventListener('state', (event) => this.#onLiveState(event.detail));
+    this.myRooms.addEventListener('change', (event) => this.#onRoomsChange(event.detail));
     this.#applyLayout();
-    this.refreshRooms().then(() => {
+    this.live.start();
+    this.#loadRooms().then(() => {
       this.#route();
       this.#flushOutbox();
     });
@@ -77,29 +100,122 @@ export class AppView {
   }
 
   stop() {
-    clearInterval(this.timer);
+    clearTimeout(this.flushRetry);
     window.removeEventListener('hashchange', this.onHash);
-    window.removeEventListener('focus', this.onFocus);
     window.removeEventListener('online', this.onOnline);
     document.removeEventListener('keydown', this.onKey);
     NARROW.removeEventListener('change', this.onLayout);
     WIDE.removeEventListener('change', this.onLayout);
+    session.removeEventListener('token', this.onToken);
     this.#closeRoom();
+    this.live.stop();
     for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   }
 
-  async refreshRooms() {
+  // --- my rooms, live ---------------------------------------------------------
+
+  async #loadRooms() {
     try {
-      this.rooms = await api.listRooms();
-      this.roomsLoaded = true;
-      this.sidebar.setRooms(this.rooms);
-      this.#updateUnread();
-      const open = this.current && this.rooms.find((room) => String(room.id) === String(this.current.session.room.id));
-      if (open) this.current.session.applyRoom(open); // renamed, described or made private by someone
-      if (this.welcome) this.#renderWelcome();
+      await this.myRooms.load(() => api.myRooms());
     } catch (error) {
       if (error.name !== 'SessionEnded') this.sidebar.setStatus(describeError(error, 'load'));
     }
+  }
+
+  /** Admitted (again): what happened while the page was not connected is read afresh. */
+  #onReady({ first }) {
+    this.#loadRooms().then(() => {
+      if (!first) this.#flushOutbox();
+    });
+  }
+
+  #onLiveState({ state, reason }) {
+    if (state !== State.STOPPED) return;
+    if (reason === 'account_disabled') session.end('disabled');
+  }
+
+  #onFrame(frame) {
+    if (frame.type === 'announcement') {
+      const from = frame.from ? `${displayName(frame.from)}: ` : '';
+      toast(`${from}${frame.body}`, { kind: 'announcement', timeout: 0 });
+      return;
+    }
+    this.myRooms.apply(frame); // room_added, room_updated, room_removed, read, activity
+  }
+
+  #onRoomsChange({ kind, roomId, entry, reason, mention, unread, author, message, seq }) {
+    const open = this.current && String(this.current.session.room.id) === String(roomId);
+    const shown = kind === 'load' && this.current ? this.myRooms.get(this.current.session.room.id) : null;
+    if (shown) {
+      this.current.session.applyRoom(shown.room);
+      this.current.session.noteRead(shown.read_seq);
+    }
+    if (kind === 'read' && open) this.current.session.noteRead(entry.read_seq);
+    if ((kind === 'updated' || kind === 'added') && open) {
+      this.current.session.applyRoom(entry.room);
+      this.current.session.noteRead(entry.read_seq);
+    }
+    if (kind === 'added' && !open) this.#announceAdded(entry);
+    if (kind === 'removed' && !open) {
+      const notice = this.endedHere.delete(String(roomId)) ? null : REMOVED_NOTICES[reason];
+      if (notice) toast(notice(roomLabel(entry.room, this.me)), { kind: 'info', timeout: 6000 });
+      if (String(this.prefs.lastRoom) === String(roomId)) this.#forgetLastRoom();
+    }
+    if (kind === 'activity' && unread && (mention || isDirect(entry.room))) {
+      this.#notify(entry, { author, message, seq, mention });
+      if (!open) {
+        const where = isDirect(entry.room) ? 'wrote to you' : `mentioned you in ${roomLabel(entry.room, this.me)}`;
+        this.announcer.textContent = `${displayName(author)} ${where}.`;
+      }
+    }
+    this.#renderTitle();
+    if (this.welcome) this.#renderWelcome();
+  }
+
+  /** Invited to a private room, or a conversation opened with me: say so once. */
+  #announceAdded(entry) {
+    if (entry.role === 'owner' || !this.myRooms.loaded) return;
+    if (isDirect(entry.room)) {
+      const partner = directPartner(entry.room, this.me); // none in a room with myself
+      if (partner) toast(`New conversation with ${partner}.`, { kind: 'info', timeout: 6000 });
+    } else if (entry.room.is_private) {
+      toast(`You were added to ${roomLabel(entry.room, this.me)}.`, { kind: 'info', timeout: 6000 });
+    }
+  }
+
+  /** A desktop notification, when the page is not in front of the person. */
+  async #notify(entry, { author, message, seq, mention }) {
+    if (notifications.permission !== 'granted') return;
+    if (document.visibilityState === 'visible' && document.hasFocus()) return;
+    const room = entry.room;
+    let body = message?.body ?? null;
+    if (body === null) {
+      try {
+        const page = await api.messages(room.id, { after: seq - 1, limit: 1 });
+        body = page.messages.find((m) => m.seq === seq)?.body ?? '';
+      } catch {
+        body = '';
+      }
+    }
+    if (body.length > NOTIFY_BODY_CHARS) body = `${body.slice(0, NOTIFY_BODY_CHARS - 1)}…`;
+    const who = displayName(author);
+    const title = isDirect(room) ? who : mention ? `${who} mentioned you in ${roomLabel(room, this.me)}` : `${who} in ${roomLabel(room, this.me)}`;
+    notifications.show({
+      title,
+      body: body || 'Open the room to read it.',
+      tag: `hubbub-${room.id}-${seq}`,
+      onClick: () => {
+        window.location.hash = `#/rooms/${encodeURIComponent(room.id)}`;
+      },
+    });
+  }
+
+  /** "(3) #design · Hubbub": every unread message of mine, wherever it is. */
+  #renderTitle() {
+    const total = this.myRooms.totalUnread;
+    const room = this.current?.session.room;
+    const label = room?.name ? `${roomLabel(room, this.me)} · Hubbub` : 'Hubbub';
+    document.title = total > 0 ? `(${total}) ${label}` : label;
   }
 
   // --- rooms ---------------------------------------------------------------
@@ -113,22 +229,27 @@ export class AppView {
     }
     // Back to the room last open here; never into a room picked for the person (the
     // newest public room is likely a stranger's).
-    const last = this.rooms.find((room) => String(room.id) === String(this.prefs.lastRoom));
-    if (last) window.location.replace(`#/rooms/${encodeURIComponent(last.id)}`);
+    const last = this.prefs.lastRoom ?? null;
+    // (Before the list could be read, offline say, the last room is still the best guess.)
+    if (last !== null && (this.myRooms.has(last) || !this.myRooms.loaded)) window.location.replace(`#/rooms/${encodeURIComponent(last)}`);
     else this.#showWelcome();
   }
 
   #openRoom(id) {
     if (this.current && String(this.current.session.room.id) === String(id)) return;
     this.#closeRoom();
-    const known = this.rooms.find((room) => String(room.id) === String(id)) ?? { id, name: null, is_private: false };
-    const roomSession = new RoomSession({ ...known }, this.me, { outbox: this.outbox });
+    const entry = this.myRooms.get(id);
+    const known = entry?.room ?? { id, name: null, is_private: false };
+    const roomSession = new RoomSession({ ...known }, this.me, {
+      channel: this.live.channel(known.id),
+      outbox: this.outbox,
+      readSeq: entry?.read_seq ?? null,
+    });
     const view = new RoomView({
       session: roomSession,
       onToggleMembers: () => this.#toggleMembers(),
       onShowRooms: () => this.#showSidebar(),
       onLeft: (room) => this.#left(room),
-      onRead: (roomId, seq) => this.#markRead(roomId, seq),
       onDeleted: (room) => this.#deleted(room),
     });
     this.welcome = null;
@@ -137,23 +258,21 @@ export class AppView {
     this.members.setRoom(roomSession);
     const renderMembers = () => this.members.render();
     roomSession.addEventListener('members', renderMembers);
+    roomSession.addEventListener('access', renderMembers);
     roomSession.addEventListener('room', () => {
-      // Renamed or made private here: the sidebar follows without asking the server.
-      const index = this.rooms.findIndex((room) => String(room.id) === String(roomSession.room.id));
-      if (index < 0 || !roomSession.room.name) return;
-      this.rooms[index] = { ...this.rooms[index], ...roomSession.room };
-      this.sidebar.setRooms(this.rooms);
+      // Renamed or made private here: the sidebar follows without waiting for the server.
+      if (roomSession.room.name) this.myRooms.updateRoom(roomSession.room);
+      this.#renderTitle();
     });
-    roomSession.addEventListener('access', (event) => {
-      renderMembers();
-      if (['removed', 'banned', 'gone'].includes(event.detail.status)) this.refreshRooms();
-    });
+    // No `activity` comes for the open room: its new messages count here.
+    roomSession.addEventListener('news', (event) => this.myRooms.noteMessage(event.detail.message));
     replace(this.main, view.el);
     this.sidebar.setActive(id);
     this.prefs.lastRoom = id;
     savePrefs(this.me.id, this.prefs);
     view.setMembersExpanded(this.#membersVisible());
     roomSession.start();
+    this.#renderTitle();
     if (!NARROW.matches) view.focusComposer();
   }
 
@@ -170,7 +289,7 @@ export class AppView {
     this.#closeRoom();
     this.sidebar.setActive(null);
     this.shell.classList.add('no-room');
-    document.title = 'Hubbub';
+    this.#renderTitle();
     this.welcome = h('div', { class: 'room-state' });
     replace(
       this.main,
@@ -191,48 +310,71 @@ export class AppView {
 
   #renderWelcome() {
     if (!this.welcome) return;
-    // Drawn again only when something it shows changed, so a refresh every 20 s does not
-    // take the keyboard focus away from a link.
-    const signature = JSON.stringify([this.roomsLoaded, displayName(this.me), this.rooms.map((r) => [r.id, r.name, r.is_private])]);
+    const mine = this.myRooms.list();
+    if (this.myRooms.loaded && !mine.length && this.anyRooms === null) {
+      this.anyRooms = 'asking';
+      api.listRooms(1).then(
+        (rooms) => {
+          this.anyRooms = rooms.length > 0;
+          this.#renderWelcome();
+        },
+        () => {
+          this.anyRooms = true; // can't tell: offer browsing, which says what it finds
+          this.#renderWelcome();
+        },
+      );
+    }
+    // Drawn again only when something it shows changed, so live updates do not take the
+    // keyboard focus away from a link.
+    const shown = mine.slice(0, WELCOME_ROOMS);
+    const signature = JSON.stringify([this.myRooms.loaded, this.anyRooms, displayName(this.me), shown.map((e) => [e.room.id, e.room.name, e.room.is_private, e.unread, e.mentions])]);
     if (this.welcome.dataset.signature === signature) return;
     this.welcome.dataset.signature = signature;
     const focused = this.welcome.contains(document.activeElement) ? document.activeElement.id : null;
-    const create = h('button', { type: 'button', class: `button${this.rooms.length ? '' : ' primary'}`, id: 'welcome-create', onclick: () => this.#createRoom() }, icon('plus', { size: 16 }), 'Create a room');
+    const create = h('button', { type: 'button', class: `button${mine.length || this.anyRooms ? '' : ' primary'}`, id: 'welcome-create', onclick: () => this.#createRoom() }, icon('plus', { size: 16 }), 'Create a room');
+    const browse = h('button', { type: 'button', class: 'button primary', id: 'browse-rooms', 'aria-haspopup': 'dialog', onclick: () => this.#browse() }, icon('search', { size: 16 }), 'Browse rooms');
     let card;
-    if (!this.roomsLoaded) {
+    if (!this.myRooms.loaded || (!mine.length && (this.anyRooms === null || this.anyRooms === 'asking'))) {
       card = [h('p', { class: 'muted' }, 'Loading rooms…')];
-    } else if (!this.rooms.length) {
+    } else if (!mine.length && !this.anyRooms) {
       card = [
         h('h1', { id: 'welcome-title' }, 'No rooms yet'),
         h('p', {}, 'Create a room and invite people, or wait to be invited to one.'),
         h('div', { class: 'card-actions' }, create),
       ];
-    } else {
-      // Private rooms in the list are the person's own (invited or created).
-      const mine = this.rooms.filter((room) => room.is_private).slice(0, 6);
+    } else if (!mine.length) {
       card = [
         h('h1', { id: 'welcome-title' }, `Welcome, ${displayName(this.me)}`),
-        h('p', {}, `Pick a room to open, browse the ${this.rooms.length === 1 ? 'room' : `${this.rooms.length} rooms`} you can see, or start your own.`),
-        mine.length
-          ? h(
-              'nav',
-              { class: 'welcome-rooms', 'aria-label': 'Your private rooms' },
-              h('h2', { class: 'section-label' }, 'Your private rooms'),
+        h('p', {}, "You're not in any room yet. Browse the rooms on this server, start your own, or wait to be invited."),
+        h('div', { class: 'card-actions' }, browse, create),
+      ];
+    } else {
+      card = [
+        h('h1', { id: 'welcome-title' }, `Welcome, ${displayName(this.me)}`),
+        h('p', {}, 'Pick up where you left off, browse the other rooms on this server, or start your own.'),
+        h(
+          'nav',
+          { class: 'welcome-rooms', 'aria-label': 'Your rooms' },
+          h('h2', { class: 'section-label' }, 'Your rooms'),
+          h(
+            'ul',
+            {},
+            shown.map((entry) =>
               h(
-                'ul',
+                'li',
                 {},
-                mine.map((room) =>
-                  h('li', {}, h('a', { class: 'welcome-room', href: `#/rooms/${encodeURIComponent(room.id)}` }, icon('lock', { size: 15 }), h('span', { class: 'room-link-name', dir: 'auto' }, room.name))),
+                h(
+                  'a',
+                  { class: `welcome-room${entry.unread ? ' unread' : ''}`, href: `#/rooms/${encodeURIComponent(entry.room.id)}` },
+                  icon(roomIcon(entry.room), { size: 15 }),
+                  h('span', { class: 'room-link-name', dir: 'auto' }, roomName(entry.room, this.me)),
+                  entry.unread ? h('span', { class: 'badge badge-unread' }, String(entry.unread), h('span', { class: 'sr-only' }, ' unread')) : null,
                 ),
               ),
-            )
-          : null,
-        h(
-          'div',
-          { class: 'card-actions' },
-          h('button', { type: 'button', class: 'button primary', id: 'browse-rooms', 'aria-haspopup': 'dialog', onclick: () => this.#browse() }, icon('search', { size: 16 }), 'Browse rooms'),
-          create,
+            ),
+          ),
         ),
+        h('div', { class: 'card-actions' }, browse, create),
       ];
     }
     replace(this.welcome, h('div', { class: 'room-state-card welcome-card' }, card));
@@ -240,9 +382,14 @@ export class AppView {
   }
 
   #browse() {
-    const dialog = browseRoomsDialog({ rooms: this.rooms, onOpen: () => this.#closeDrawers() });
+    const opener = document.activeElement;
+    const dialog = browseRoomsDialog({
+      load: () => api.listRooms(),
+      isMine: (room) => this.myRooms.has(room.id),
+      onOpen: () => this.#closeDrawers(),
+    });
     dialog.addEventListener('close', () => {
-      if (this.welcome) document.getElementById('browse-rooms')?.focus();
+      if (opener?.isConnected && !this.current) opener.focus();
     });
   }
 
@@ -250,28 +397,33 @@ export class AppView {
     const room = await createRoomDialog({ create: (values) => api.createRoom(values) });
     if (!room) return;
     this.#closeDrawers(); // created from the phone's Rooms drawer: show the new room
-    await this.refreshRooms();
+    // Usually here already, by the connection's room_added.
+    this.myRooms.apply({ type: 'room_added', room, role: 'owner' }, { replayed: true });
     window.location.hash = `#/rooms/${encodeURIComponent(room.id)}`;
   }
 
-  async #left(room) {
-    toast(`You left ${room.is_private ? '' : '#'}${room.name}.`, { kind: 'info', timeout: 4000 });
-    await this.#leaveRoomView();
+  #left(room) {
+    toast(`You left ${roomLabel(room, this.me)}.`, { kind: 'info', timeout: 4000 });
+    this.#leaveRoomView(room);
   }
 
-  async #deleted(room) {
-    toast(`Deleted ${room.is_private ? '' : '#'}${room.name}.`, { kind: 'info', timeout: 4000 });
-    await this.#leaveRoomView();
+  #deleted(room) {
+    toast(`Deleted ${roomLabel(room, this.me)}.`, { kind: 'info', timeout: 4000 });
+    this.#leaveRoomView(room);
   }
 
   /** The open room is no longer ours: back to the welcome (never into someone else's room). */
-  async #leaveRoomView() {
+  #leaveRoomView(room) {
+    if (this.myRooms.has(room.id)) this.endedHere.add(String(room.id)); // its room_removed is on its way
     this.#closeRoom();
-    this.prefs.lastRoom = null;
-    savePrefs(this.me.id, this.prefs);
+    this.#forgetLastRoom();
     window.history.replaceState(null, '', window.location.pathname);
     this.#showWelcome();
-    await this.refreshRooms();
+  }
+
+  #forgetLastRoom() {
+    this.prefs.lastRoom = null;
+    savePrefs(this.me.id, this.prefs);
   }
 
   // --- the account ---------------------------------------------------------
@@ -286,7 +438,11 @@ export class AppView {
     session.setUser(user);
     this.me = user;
     this.sidebar.setMe(user);
-    if (renamed) this.current?.session.setMe(user);
+    if (renamed) {
+      this.current?.session.setMe(user);
+      // The server knows a connection's person as they were when it opened.
+      this.live.reconnect();
+    }
     if (this.welcome) this.#renderWelcome();
   }
 
@@ -313,7 +469,10 @@ export class AppView {
             } else if (error.status === 422) {
               this.outbox.put(roomId, { ...entry, failed: true, error: describeError(error, 'send') });
             } else {
-              return; // offline, the server is down, or too fast: the next chance will try again
+              // Offline, the server is down, or too fast: again later (or when back online).
+              clearTimeout(this.flushRetry);
+              this.flushRetry = setTimeout(() => this.#flushOutbox(), Math.max(5, error.retryAfter ?? 0) * 1000 * 2);
+              return;
             }
           }
         }
@@ -321,24 +480,6 @@ export class AppView {
     } finally {
       this.flushing = false;
     }
-  }
-
-  #markRead(roomId, seq) {
-    if (seq === null || seq === undefined) return;
-    const key = String(roomId);
-    if ((this.prefs.read[key] ?? -1) >= seq) return;
-    this.prefs.read[key] = seq;
-    savePrefs(this.me.id, this.prefs);
-    this.#updateUnread();
-  }
-
-  #updateUnread() {
-    const unread = new Set();
-    for (const room of this.rooms) {
-      const read = this.prefs.read[String(room.id)];
-      if (read !== undefined && room.last_seq > read) unread.add(String(room.id));
-    }
-    this.sidebar.setUnread(unread);
   }
 
   // --- layout --------------------------------------------------------------

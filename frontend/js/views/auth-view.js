@@ -1,14 +1,31 @@
 // The sign-in page: log in or create an account, with a clear message for every refusal.
+// Who may sign up is the server's setting (GET /api/auth/config): anyone, people with an
+// invite code (a link `/#invite=CODE` fills it in), or nobody (an administrator makes
+// the accounts).
 
 import { h, replace, uniqueId } from '../dom.js';
 import { describeError, describeField } from '../errors.js';
 import { formatClock } from '../format.js';
+import { request } from '../http.js';
 import { icon } from '../icons.js';
 import { session } from '../session.js';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+const INVITE_IN_LINK = /[#&?]invite=([^&#\s]+)/;
 
-function field({ label, name, type = 'text', autocomplete, hint, required = true, maxlength }) {
+/** The code in an invite link (`…/#invite=CODE`), or what was typed, as it is. */
+export function inviteCode(text) {
+  const trimmed = String(text ?? '').trim();
+  const match = INVITE_IN_LINK.exec(trimmed);
+  if (!match) return trimmed;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1];
+  }
+}
+
+function field({ label, name, type = 'text', autocomplete, hint, required = true, maxlength, hidden = false }) {
   const id = uniqueId(`f-${name}`);
   const errorId = `${id}-error`;
   const hintId = hint ? `${id}-hint` : null;
@@ -26,7 +43,7 @@ function field({ label, name, type = 'text', autocomplete, hint, required = true
   const error = h('p', { class: 'field-error', id: errorId });
   const wrap = h(
     'div',
-    { class: 'field' },
+    { class: 'field', hidden },
     h('label', { for: id }, label, required ? null : h('span', { class: 'optional' }, ' (optional)')),
     input,
     hint ? h('p', { class: 'field-hint', id: hintId }, hint) : null,
@@ -41,14 +58,25 @@ function setFieldError(f, message) {
   else f.input.removeAttribute('aria-invalid');
 }
 
-export function renderAuth(root, { onSignedIn, notice = '' }) {
+/** `invite`: a code from an invite link, filled in (and the sign-up form shown). */
+export function renderAuth(root, { onSignedIn, notice = '', invite = '' }) {
   let throttleTimer = null;
+  // Until the server says otherwise: the open form, with the invite field if a link gave one.
+  let mode = invite ? 'invite' : 'open';
 
   const loginFields = {
     username: field({ label: 'Username', name: 'username', autocomplete: 'username', maxlength: 64 }),
     password: field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password' }),
   };
   const signupFields = {
+    invite: field({
+      label: 'Invite code',
+      name: 'invite',
+      autocomplete: 'off',
+      hint: 'Signing up here needs an invitation: paste its code or link.',
+      maxlength: 512,
+      hidden: true,
+    }),
     username: field({
       label: 'Username',
       name: 'username',
@@ -73,6 +101,7 @@ export function renderAuth(root, { onSignedIn, notice = '' }) {
       maxlength: 128,
     }),
   };
+  signupFields.invite.input.value = invite;
 
   const loginError = h('p', { class: 'form-error', role: 'alert', 'aria-live': 'assertive' });
   const signupError = h('p', { class: 'form-error', role: 'alert', 'aria-live': 'assertive' });
@@ -86,13 +115,34 @@ export function renderAuth(root, { onSignedIn, notice = '' }) {
     loginError,
     loginButton,
   );
+  const signupBody = h('div', { class: 'signup-body' }, Object.values(signupFields).map((f) => f.wrap), signupError, signupButton);
+  const closedNote = h(
+    'div',
+    { class: 'auth-closed', id: 'signup-closed', hidden: true },
+    h('span', { class: 'auth-closed-icon', 'aria-hidden': 'true' }, icon('lock', { size: 18 })),
+    h(
+      'div',
+      {},
+      h('p', { class: 'auth-closed-title' }, 'Sign-up is closed on this server'),
+      h('p', {}, 'Ask an administrator to create an account for you, then log in.'),
+    ),
+  );
   const signupForm = h(
     'form',
     { class: 'auth-form', novalidate: true, 'aria-label': 'Create account', id: 'signup-panel', role: 'tabpanel', hidden: true },
-    Object.values(signupFields).map((f) => f.wrap),
-    signupError,
-    signupButton,
+    closedNote,
+    signupBody,
   );
+
+  /** Show the form the server's signup setting asks for. */
+  function applyMode(next) {
+    mode = next;
+    closedNote.hidden = mode !== 'closed';
+    signupBody.hidden = mode === 'closed';
+    signupFields.invite.wrap.hidden = mode !== 'invite';
+    signupFields.invite.input.required = mode === 'invite';
+  }
+  applyMode(mode);
 
   const loginTab = h('button', { type: 'button', role: 'tab', id: 'login-tab', 'aria-controls': 'login-panel' }, 'Log in');
   const signupTab = h('button', { type: 'button', role: 'tab', id: 'signup-tab', 'aria-controls': 'signup-panel' }, 'Create account');
@@ -193,12 +243,15 @@ export function renderAuth(root, { onSignedIn, notice = '' }) {
 
   signupForm.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (mode === 'closed') return;
     const values = {
       username: signupFields.username.input.value.trim(),
       display_name: signupFields.display_name.input.value.trim(),
       password: signupFields.password.input.value,
+      invite: mode === 'invite' ? inviteCode(signupFields.invite.input.value) : '',
     };
     const problems = {
+      invite: mode === 'invite' && !values.invite ? 'Paste the invite code (or link) you were given.' : '',
       username: !values.username
         ? 'Choose a username.'
         : USERNAME.test(values.username)
@@ -220,11 +273,17 @@ export function renderAuth(root, { onSignedIn, notice = '' }) {
     }
     busy(signupButton, true, 'Creating account…');
     try {
-      await session.signup({ username: values.username, password: values.password, displayName: values.display_name });
+      await session.signup({ username: values.username, password: values.password, displayName: values.display_name, invite: values.invite });
       onSignedIn();
     } catch (error) {
       busy(signupButton, false, 'Create account');
-      if (error.status === 422 && Object.keys(error.fields).length) {
+      if (error.status === 403 && /closed/i.test(error.detail)) {
+        applyMode('closed'); // the setting changed since this page loaded
+      } else if (error.status === 403) {
+        applyMode('invite');
+        setFieldError(signupFields.invite, describeError(error, 'invite-code'));
+        signupFields.invite.input.focus();
+      } else if (error.status === 422 && Object.keys(error.fields).length) {
         for (const [name, message] of Object.entries(error.fields)) {
           if (signupFields[name]) setFieldError(signupFields[name], describeField(name, message));
         }
@@ -255,6 +314,12 @@ export function renderAuth(root, { onSignedIn, notice = '' }) {
   );
   replace(root, card);
   document.title = 'Hubbub — log in';
-  select('login');
+  select(invite ? 'signup' : 'login');
+  request('GET', '/api/auth/config').then(
+    (config) => {
+      if (['open', 'invite', 'closed'].includes(config?.signup)) applyMode(config.signup);
+    },
+    () => {}, // unreachable: the form as it is; the server says no when it must
+  );
   return () => clearInterval(throttleTimer);
 }

@@ -1,15 +1,17 @@
 // Writing a message: Enter sends, Shift+Enter starts a new line, the box grows with
-// the text, and typing is announced to the room (at most every few seconds).
+// the text, `@` offers the room's members, and typing is announced to the room (at
+// most every few seconds).
 
 import { h, uniqueId } from '../dom.js';
 import { codePoints } from '../format.js';
 import { icon } from '../icons.js';
+import { MentionPicker } from './mention-picker.js';
 
 const MAX_BODY = 4000;
 const WARN_AT = 3600;
 
 export class Composer {
-  constructor({ onSend, onTyping, onEditLast }) {
+  constructor({ onSend, onTyping, onEditLast, getMembers = () => [] }) {
     this.onSend = onSend;
     this.onTyping = onTyping;
     this.onEditLast = onEditLast;
@@ -30,7 +32,7 @@ export class Composer {
       'form',
       { class: 'composer', id: 'composer' },
       this.label,
-      h('div', { class: 'composer-box' }, this.input, this.send),
+      h('div', { class: 'composer-box' }, this.input, this.send, (this.picker = new MentionPicker({ input: this.input, getMembers })).el),
       h(
         'div',
         { class: 'composer-foot' },
@@ -68,7 +70,12 @@ export class Composer {
     this.input.focus();
   }
 
+  destroy() {
+    this.picker.destroy();
+  }
+
   #onKey(event) {
+    if (this.picker.onKeyDown(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && !event.isComposing) {
       event.preventDefault();
       this.#submit();

@@ -129,12 +129,15 @@ export function createRoomDialog({ create }) {
   });
 }
 
-/** The rooms one can see, to find one to open (and join) or to come back to. */
-export function browseRoomsDialog({ rooms, onOpen }) {
+/**
+ * The rooms one can see (public ones, and one's private ones), to find one to open and
+ * join. `load()` gives them; `isMine(room)` says which I am in already.
+ */
+export function browseRoomsDialog({ load, isMine, onOpen }) {
   const titleId = uniqueId('dialog-title');
   const filterId = uniqueId('browse-filter');
-  const filter = h('input', { id: filterId, type: 'search', autocomplete: 'off', spellcheck: 'false', placeholder: 'Filter by name' });
-  const list = h('ul', { class: 'browse-list', id: 'browse-list' });
+  const filter = h('input', { id: filterId, type: 'search', autocomplete: 'off', spellcheck: 'false', placeholder: 'Filter by name', 'aria-controls': 'browse-list' });
+  const list = h('ul', { class: 'browse-list', id: 'browse-list', 'aria-busy': 'true' });
   const close = h('button', { type: 'button', class: 'button' }, 'Close');
   const dialog = h(
     'dialog',
@@ -144,10 +147,14 @@ export function browseRoomsDialog({ rooms, onOpen }) {
     list,
     h('div', { class: 'dialog-actions' }, close),
   );
-  const sorted = [...rooms].sort((a, b) => b.member_count - a.member_count || a.name.localeCompare(b.name));
+  let rooms = null;
   const render = () => {
+    if (rooms === null) {
+      replace(list, h('li', { class: 'muted pad' }, 'Loading rooms…'));
+      return;
+    }
     const query = filter.value.trim().toLowerCase();
-    const shown = sorted.filter((room) => room.name.toLowerCase().includes(query));
+    const shown = rooms.filter((room) => room.name.toLowerCase().includes(query));
     replace(
       list,
       shown.length
@@ -172,6 +179,7 @@ export function browseRoomsDialog({ rooms, onOpen }) {
                   h('span', { class: 'browse-name', dir: 'auto' }, room.name, room.is_private ? h('span', { class: 'sr-only' }, ' (private)') : null),
                   room.description ? h('span', { class: 'browse-description', dir: 'auto' }, room.description) : null,
                 ),
+                isMine(room) ? h('span', { class: 'browse-joined' }, 'Joined') : null,
                 h('span', { class: 'browse-count' }, `${room.member_count} ${room.member_count === 1 ? 'member' : 'members'}`),
               ),
             ),
@@ -190,5 +198,19 @@ export function browseRoomsDialog({ rooms, onOpen }) {
   render();
   openDialog(dialog);
   filter.focus();
+  load().then(
+    (loaded) => {
+      // Rooms to join first (most members first), then the ones I am in.
+      rooms = loaded
+        .filter((room) => room.kind !== 'direct')
+        .sort((a, b) => Number(isMine(a)) - Number(isMine(b)) || b.member_count - a.member_count || a.name.localeCompare(b.name));
+      list.setAttribute('aria-busy', 'false');
+      render();
+    },
+    (error) => {
+      list.setAttribute('aria-busy', 'false');
+      replace(list, h('li', { class: 'form-error' }, describeError(error, 'load')));
+    },
+  );
   return dialog;
 }

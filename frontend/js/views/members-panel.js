@@ -74,13 +74,15 @@ export class MembersPanel {
     }
     replace(
       this.body,
-      room.isManager ? this.inviteForm.el : null,
+      room.canModerate ? this.inviteForm.el : null,
       sections,
-      h(
-        'div',
-        { class: 'members-foot' },
-        h('button', { type: 'button', class: 'button subtle danger-text', id: 'leave-room', onclick: () => this.#leave() }, icon('door', { size: 16 }), 'Leave room'),
-      ),
+      room.canLeave
+        ? h(
+            'div',
+            { class: 'members-foot' },
+            h('button', { type: 'button', class: 'button subtle danger-text', id: 'leave-room', onclick: () => this.#leave() }, icon('door', { size: 16 }), 'Leave room'),
+          )
+        : null,
     );
     if (focused) this.body.querySelector(`[data-user-id="${CSS.escape(focused)}"] summary`)?.focus();
   }
@@ -99,7 +101,7 @@ export class MembersPanel {
   #member(member, online) {
     const room = this.room;
     const me = member.user.id === room.me.id;
-    const canManage = room.isManager && !me && (room.role === 'owner' || member.role !== 'owner');
+    const canManage = room.canModerate && !me && (room.role === 'owner' || member.role !== 'owner');
     const presence = online === null ? ' presence-unknown' : online ? ' online' : '';
     return h(
       'li',

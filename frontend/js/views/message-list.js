@@ -1,9 +1,10 @@
 // The scrolling list of messages: renders the room's timeline (reusing a node per
-// message), groups runs by one author, marks days, keeps the reading position, pages
-// older messages in at the top, and edits in place.
+// message), groups runs by one author, marks days and where unread messages start,
+// keeps the reading position, pages older messages in at the top, and edits in place.
+// Every message is drawn by #messageNode, in this one place.
 
 import { h, replace, uniqueId } from '../dom.js';
-import { dayKey, dayLabel, displayName, formatFull, formatTime, parseTime } from '../format.js';
+import { dayKey, dayLabel, displayName, formatFull, formatTime, isDirect, parseTime, roomIcon, roomLabel } from '../format.js';
 import { icon } from '../icons.js';
 import { avatar } from './avatar.js';
 
@@ -11,9 +12,45 @@ const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 120;
 const LOAD_OLDER_PX = 600;
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/g;
+// SPEC's mention: `@` at the start or after a character no username has, then a run of
+// username characters; trailing `.` and `-` are dropped when the run names nobody.
+const MENTION_PATTERN = /(^|[^A-Za-z0-9_.-])@([A-Za-z0-9_.-]+)/g;
+const REVEAL_MARGIN_PX = 24;
 
-/** Message text as text nodes, with web addresses as links. Never parsed as HTML. */
-export function renderBody(text) {
+/** The username a mention token names among `usernames` (lower case), or null. */
+function mentioned(run, usernames) {
+  let name = run.toLowerCase();
+  while (name) {
+    if (usernames.has(name)) return name;
+    if (!/[.-]$/.test(name)) return null;
+    name = name.slice(0, -1);
+  }
+  return null;
+}
+
+/** Text with the @mentions of known people marked (mine apart). */
+function withMentions(text, people) {
+  if (!people || !text.includes('@')) return [text];
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(MENTION_PATTERN)) {
+    const name = mentioned(match[2], people.usernames);
+    if (!name) continue;
+    const start = match.index + match[1].length;
+    const end = start + 1 + name.length;
+    parts.push(text.slice(last, start));
+    parts.push(h('span', { class: name === people.me ? 'mention mention-me' : 'mention' }, text.slice(start, end)));
+    last = end;
+  }
+  parts.push(text.slice(last));
+  return parts;
+}
+
+/**
+ * Message text as text nodes, with web addresses as links and, given `people`
+ * ({usernames: Set, me}: lower case), mentions marked. Never parsed as HTML.
+ */
+export function renderBody(text, people = null) {
   const parts = [];
   let last = 0;
   for (const match of text.matchAll(URL_PATTERN)) {
@@ -28,11 +65,11 @@ export function renderBody(text) {
       href = null;
     }
     if (!href) continue;
-    parts.push(text.slice(last, match.index));
+    parts.push(...withMentions(text.slice(last, match.index), people));
     parts.push(h('a', { href, target: '_blank', rel: 'noopener noreferrer nofollow' }, url));
     last = match.index + url.length;
   }
-  parts.push(text.slice(last));
+  parts.push(...withMentions(text.slice(last), people));
   return parts.filter((part) => part !== '');
 }
 
@@ -55,6 +92,9 @@ export class MessageList {
     this.editing = null; // seq being edited
     this.atBottom = true;
     this.unseen = 0;
+    this.revealPending = true; // scroll to "New messages" once, when the room opens
+    this.people = null;
+    this.peopleKey = '';
 
     this.list = h('ol', { class: 'messages', id: 'messages' });
     this.top = h('div', { class: 'timeline-top' });
@@ -72,6 +112,12 @@ export class MessageList {
     this.el = h('div', { class: 'timeline-wrap' }, this.scroller, this.jump);
 
     this.scroller.addEventListener('scroll', () => this.#onScroll(), { passive: true });
+    // The reader moving on their own: no more jumping to where unread messages start.
+    for (const type of ['wheel', 'touchstart', 'keydown', 'pointerdown']) {
+      this.scroller.addEventListener(type, () => {
+        this.revealPending = false;
+      }, { passive: true });
+    }
     this.resizer = new ResizeObserver(() => {
       if (this.atBottom) this.scrollToBottom();
     });
@@ -108,16 +154,27 @@ export class MessageList {
     if (bulk) this.scroller.setAttribute('aria-busy', 'true'); // not news: don't read it all out
     const entries = this.room.timeline.entries();
     this.#renderTop();
+    this.#updatePeople();
     const desired = [];
     const keep = new Set();
     let previous = null;
     let previousDay = null;
+    const dividerSeq = this.room.dividerSeq;
+    const timeline = this.room.timeline;
+    // Not above the oldest loaded message while the ones before it are still coming.
+    const dividerWaits = this.room.dividerLoading && timeline.hasOlder && (timeline.oldestSeq ?? 0) > dividerSeq + 1;
+    let dividerPlaced = dividerSeq === null || dividerWaits;
     for (const entry of entries) {
       const date = this.#dateOf(entry);
       const day = dayKey(date);
       if (day !== previousDay) {
         desired.push(this.#cached(`d${day}`, day + dayLabel(date), () => this.#dayNode(date), keep));
         previousDay = day;
+        previous = null;
+      }
+      if (!dividerPlaced && entry.kind === 'message' && entry.message.seq > dividerSeq) {
+        desired.push(this.#cached('new-divider', '', () => this.#newDividerNode(), keep));
+        dividerPlaced = true;
         previous = null;
       }
       const node = this.#nodeFor(entry, keep);
@@ -153,8 +210,47 @@ export class MessageList {
           this.unseen === 1 ? '1 new message' : `${this.unseen} new messages`;
       }
     }
+    this.#reveal();
     this.#fillViewport();
     if (bulk) requestAnimationFrame(() => this.scroller.setAttribute('aria-busy', 'false'));
+  }
+
+  /** The newest message whose top is on screen (null when none is): what has been seen. */
+  newestVisibleSeq() {
+    const view = this.scroller.getBoundingClientRect();
+    if (!view.height) return null;
+    const nodes = this.list.querySelectorAll('.msg[data-seq]');
+    for (let i = nodes.length - 1; i >= 0; i -= 1) {
+      const rect = nodes[i].getBoundingClientRect();
+      if (rect.top < view.bottom - 8 && rect.bottom > view.top) return Number(nodes[i].dataset.seq);
+      if (rect.bottom <= view.top) return null;
+    }
+    return null;
+  }
+
+  /** Opening the room: show where unread messages start, with a little of what came before. */
+  #reveal() {
+    if (!this.revealPending) return;
+    const node = this.nodes.get('new-divider')?.el;
+    if (node?.isConnected) {
+      const offset = node.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top;
+      this.scroller.scrollTop += offset - REVEAL_MARGIN_PX;
+      this.revealPending = false;
+      this.#onScroll();
+    } else if (this.room.dividerSeq === null && this.room.historyLastSeq !== null) {
+      this.revealPending = false; // nothing unread: the newest messages, at the bottom
+    }
+  }
+
+  /** The room's usernames, for marking mentions (drawn again when they change). */
+  #updatePeople() {
+    const me = this.room.me.username.toLowerCase();
+    const usernames = new Set(this.room.members.map((m) => m.user.username.toLowerCase()));
+    usernames.add(me);
+    const key = [...usernames].sort().join(' ');
+    if (key === this.peopleKey) return;
+    this.peopleKey = key;
+    this.people = { usernames, me };
   }
 
   /** Start editing my newest message (arrow up in an empty composer). */
@@ -207,7 +303,7 @@ export class MessageList {
     }
     const m = entry.message;
     const editing = this.editing === m.seq;
-    const sig = [m.body, m.edited_at, m.deleted, displayName(m.author), editing].join('\u0000');
+    const sig = [m.body, m.edited_at, m.deleted, displayName(m.author), (m.mentions ?? []).join(','), this.peopleKey, editing].join('\u0000');
     if (editing && this.nodes.get(entry.key)?.sig.endsWith('\u0000true')) {
       keep.add(entry.key);
       return this.nodes.get(entry.key).el; // keep the edit box as the person left it
@@ -219,19 +315,23 @@ export class MessageList {
     return h('li', { class: 'day-divider', role: 'separator' }, h('span', {}, dayLabel(date)));
   }
 
+  #newDividerNode() {
+    return h('li', { class: 'new-divider', id: 'new-messages', role: 'separator', 'aria-label': 'New messages start here' }, h('span', { 'aria-hidden': 'true' }, 'New messages'));
+  }
+
   #noticeNode(notice) {
     return h('li', { class: 'notice' }, h('span', { class: 'notice-text' }, notice.text), timeEl(notice.at, 'notice-time'));
   }
 
-  #shell({ author, date, mine, classes, body, status, actions, dataset }) {
+  #shell({ author, date, mine, classes, body, status, actions, dataset, note = null }) {
     return h(
       'li',
-      { class: `msg${mine ? ' mine' : ''} ${classes}`, dataset },
+      { class: ['msg', mine ? 'mine' : '', ...classes.split(' ')].filter(Boolean).join(' '), dataset },
       h('div', { class: 'msg-gutter' }, avatar(author), timeEl(date, 'msg-gutter-time')),
       h(
         'div',
         { class: 'msg-content' },
-        h('div', { class: 'msg-meta' }, h('span', { class: 'msg-author', dir: 'auto' }, displayName(author)), timeEl(date, 'msg-time')),
+        h('div', { class: 'msg-meta' }, h('span', { class: 'msg-author', dir: 'auto' }, displayName(author)), timeEl(date, 'msg-time'), note),
         body,
         status,
       ),
@@ -242,6 +342,7 @@ export class MessageList {
   #messageNode(m) {
     const mine = m.author.id === this.room.me.id;
     const editing = this.editing === m.seq;
+    const mentionsMe = !mine && !m.deleted && Array.isArray(m.mentions) && m.mentions.includes(this.room.me.id);
     let body;
     if (m.deleted) body = h('div', { class: 'msg-body' }, h('em', { class: 'msg-deleted' }, 'This message was deleted.'));
     else if (editing) body = this.#editForm(m);
@@ -250,7 +351,7 @@ export class MessageList {
       body = h(
         'div',
         { class: 'msg-body', dir: 'auto' },
-        h('span', { class: 'msg-text' }, renderBody(m.body)),
+        h('span', { class: 'msg-text' }, renderBody(m.body, this.people)),
         m.edited_at ? h('span', { class: 'msg-edited', title: `Edited ${formatFull(m.edited_at)}` }, ' (edited)') : null,
       );
     }
@@ -271,8 +372,9 @@ export class MessageList {
       author: m.author,
       date: m.created_at,
       mine,
-      classes: `${m.deleted ? 'deleted' : ''} ${editing ? 'editing' : ''}`,
+      classes: `${m.deleted ? 'deleted' : ''} ${editing ? 'editing' : ''} ${mentionsMe ? 'mentioned' : ''}`,
       dataset: { seq: String(m.seq), authorId: String(m.author.id) },
+      note: mentionsMe ? h('span', { class: 'msg-mention-note' }, icon('at', { size: 12 }), 'mentions you') : null,
       body,
       status: null,
       actions: buttons.length ? h('div', { class: 'msg-actions', role: 'group', 'aria-label': 'Message actions' }, buttons) : null,
@@ -383,15 +485,17 @@ export class MessageList {
         h('button', { type: 'button', class: 'button small load-older', onclick: () => this.onLoadOlder() }, 'Load older messages'),
       );
     } else if (this.room.historyLastSeq !== null || timeline.size > 0) {
-      const name = this.room.room.name ?? 'this room';
+      const { room, me } = this.room;
+      const label = roomLabel(room, me) || 'this room';
+      const direct = isDirect(room);
       replace(
         this.top,
         h(
           'div',
           { class: 'room-intro' },
-          h('div', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(this.room.room.is_private ? 'lock' : 'hash', { size: 22 })),
-          h('h2', {}, `Welcome to ${this.room.room.is_private ? '' : '#'}${name}`),
-          h('p', {}, this.room.room.description || 'This is the very beginning of the conversation.'),
+          h('div', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(roomIcon(room), { size: 22 })),
+          h('h2', { dir: 'auto' }, direct ? label : `Welcome to ${label}`),
+          h('p', {}, direct ? `This is the beginning of your conversation with ${label}.` : room.description || 'This is the very beginning of the conversation.'),
         ),
       );
     } else {

@@ -1,9 +1,11 @@
 // The middle column for one room: its header with the connection state, the
-// messages, who is typing, and the composer — or why the room can't be shown.
+// messages, who is typing, and the composer — or why the room can't be shown. It moves
+// my read cursor as I read: when the newest messages are on screen and the window has
+// the focus.
 
 import { h, replace } from '../dom.js';
 import { describeError } from '../errors.js';
-import { displayName } from '../format.js';
+import { displayName, roomIcon, roomLabel, roomName } from '../format.js';
 import { icon } from '../icons.js';
 import { State } from '../socket.js';
 import { Composer } from './composer.js';
@@ -21,12 +23,12 @@ const STATE_LABELS = {
 };
 
 export class RoomView {
-  constructor({ session: room, onToggleMembers, onShowRooms, onLeft, onRead, onDeleted }) {
+  constructor({ session: room, onToggleMembers, onShowRooms, onLeft, onDeleted }) {
     this.room = room;
     this.onLeft = onLeft;
     this.onDeleted = onDeleted;
-    this.onRead = onRead;
     this.countdown = null;
+    this.lookPending = false;
 
     this.title = h('h1', { class: 'room-title' });
     this.description = h('p', { class: 'room-description', dir: 'auto' });
@@ -77,6 +79,7 @@ export class RoomView {
       onSend: (body) => room.send(body),
       onTyping: () => room.notifyTyping(),
       onEditLast: () => this.list.editLast(),
+      getMembers: () => (room.access === 'member' ? room.members.filter((m) => m.user.id !== room.me.id).map((m) => m.user) : []),
     });
     this.content = h('div', { class: 'room-content' });
     this.el = h('main', { class: 'room', id: 'main', 'aria-labelledby': 'room-title' }, this.header, this.content);
@@ -84,8 +87,12 @@ export class RoomView {
 
     room.addEventListener('timeline', (event) => {
       this.list.render(event.detail.reason);
-      this.#markRead();
-      this.#renderDocumentTitle();
+      this.#look();
+    });
+    room.addEventListener('news', (event) => {
+      // Arrived while I was away (another tab, another window, scrolled up): mark where
+      // the unseen ones start, as opening the room would.
+      if (event.detail.message.author.id !== room.me.id && !this.#seeingNewest()) room.markUnseenStart();
     });
     room.addEventListener('older', () => this.list.render('prepend'));
     room.addEventListener('connection', () => {
@@ -103,16 +110,14 @@ export class RoomView {
     });
     room.addEventListener('room', () => {
       this.#renderTitle();
+      if (['not-member', 'gone', 'removed', 'banned', 'error'].includes(room.access)) this.#renderAccess(); // its card names the room
       this.list.render('update'); // the intro at the top names the room
     });
     room.addEventListener('problem', (event) => toast(event.detail.message));
-    this.onVisible = () => {
-      this.hiddenAtSeq = document.visibilityState === 'hidden' ? room.lastSeq : null;
-      this.#markRead();
-      this.#renderDocumentTitle();
-    };
-    this.hiddenAtSeq = document.visibilityState === 'hidden' ? room.lastSeq : null;
-    document.addEventListener('visibilitychange', this.onVisible);
+    this.onLook = () => this.#look();
+    document.addEventListener('visibilitychange', this.onLook);
+    window.addEventListener('focus', this.onLook);
+    this.list.scroller.addEventListener('scroll', this.onLook, { passive: true });
 
     this.#renderTitle();
     this.#renderAccess();
@@ -129,8 +134,10 @@ export class RoomView {
 
   destroy() {
     clearInterval(this.countdown);
-    document.removeEventListener('visibilitychange', this.onVisible);
+    document.removeEventListener('visibilitychange', this.onLook);
+    window.removeEventListener('focus', this.onLook);
     this.list.destroy();
+    this.composer.destroy();
   }
 
   focusComposer() {
@@ -142,25 +149,13 @@ export class RoomView {
   }
 
   #renderTitle() {
-    const { room } = this.room;
-    const name = room.name ?? '';
-    replace(this.title, icon(room.is_private ? 'lock' : 'hash', { size: 18 }), h('span', { class: 'room-name', dir: 'auto' }, name));
+    const { room, me } = this.room;
+    replace(this.title, icon(roomIcon(room), { size: 18 }), h('span', { class: 'room-name', dir: 'auto' }, roomName(room, me)));
     this.description.textContent = room.description ?? '';
     this.description.hidden = !room.description;
-    const label = `${room.is_private ? '' : '#'}${name}`;
+    const label = roomLabel(room, me);
     this.composer.setRoomName(label);
     this.list.setLabel(`Messages in ${label}`);
-    this.#renderDocumentTitle();
-  }
-
-  /** "(3) #design · Hubbub" while the tab is in the background and messages arrive. */
-  #renderDocumentTitle() {
-    const { room } = this.room;
-    if (!room.name) return;
-    const label = `${room.is_private ? '' : '#'}${room.name} · Hubbub`;
-    const newest = this.room.lastSeq;
-    const unseen = this.hiddenAtSeq !== null && newest !== null ? newest - (this.hiddenAtSeq ?? 0) : 0;
-    document.title = unseen > 0 ? `(${unseen}) ${label}` : label;
   }
 
   #renderSettingsButton() {
@@ -177,7 +172,7 @@ export class RoomView {
 
   #renderAccess() {
     const { access } = this.room;
-    const name = this.room.room.name ?? 'this room';
+    const name = roomName(this.room.room, this.room.me) || 'this room';
     this.connection.hidden = access !== 'member' && access !== 'unknown';
     if (access === 'member' || access === 'unknown') {
       if (!this.content.contains(this.list.el)) {
@@ -259,7 +254,7 @@ export class RoomView {
         ),
       );
     }
-    if (state === State.CONNECTED) this.#markRead();
+    if (state === State.CONNECTED) this.#look();
   }
 
   #renderTyping() {
@@ -275,8 +270,26 @@ export class RoomView {
     replace(this.typing, h('span', { class: 'typing-dots', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')), h('span', { class: 'typing-text' }, text));
   }
 
-  #markRead() {
-    if (document.visibilityState === 'visible') this.onRead?.(this.room.room.id, this.room.lastSeq);
+  /** Someone reading here: the page is shown and the window has the focus. */
+  #attending() {
+    return document.visibilityState === 'visible' && document.hasFocus();
+  }
+
+  #seeingNewest() {
+    return this.#attending() && this.list.atBottom;
+  }
+
+  /** Move my read cursor to the newest message on screen (once per frame at most). */
+  #look() {
+    if (this.lookPending) return;
+    this.lookPending = true;
+    requestAnimationFrame(() => {
+      this.lookPending = false;
+      if (!this.#attending() || this.room.access !== 'member' || !this.el.isConnected) return;
+      // Still on its way to where reading stopped: what is on screen now was not read.
+      if (this.list.revealPending && this.room.dividerSeq !== null) return;
+      this.room.markRead(this.list.newestVisibleSeq());
+    });
   }
 
   async #edit(seq, body) {

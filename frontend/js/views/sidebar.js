@@ -1,15 +1,38 @@
-// The left column: the rooms I can see, a filter, creating a room, and me (my account).
+// The left column: my rooms, most recently active first, with unread counts and mention
+// badges, direct messages apart; a filter, browsing and creating rooms, the offer of
+// desktop notifications, and me (my account).
 
 import { h, replace, srOnly } from '../dom.js';
-import { displayName } from '../format.js';
+import { directPartner, displayName, isDirect, roomIcon, roomName } from '../format.js';
 import { icon } from '../icons.js';
+import { notifications } from '../notify.js';
 import { avatar } from './avatar.js';
 
+const PROMPT_KEY = 'hubbub.notify-prompt-dismissed';
+const RENDER_BATCH_MS = 40;
+
+function promptDismissed() {
+  try {
+    return localStorage.getItem(PROMPT_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+/** ", 3 unread messages, 1 mention": what the badges say, for a screen reader. */
+function badgeText(entry) {
+  const parts = [];
+  if (entry.unread) parts.push(`${entry.unread} unread ${entry.unread === 1 ? 'message' : 'messages'}`);
+  if (entry.mentions) parts.push(`${entry.mentions} ${entry.mentions === 1 ? 'mention' : 'mentions'}`);
+  return parts.length ? `, ${parts.join(', ')}` : '';
+}
+
 export class Sidebar {
-  constructor({ me, onCreateRoom, onLogout, onNavigate, onAccount }) {
-    this.rooms = [];
+  /** rooms: a MyRooms (the sidebar draws itself again when it changes). */
+  constructor({ me, rooms, onCreateRoom, onBrowse, onLogout, onNavigate, onAccount }) {
+    this.me = me;
+    this.rooms = rooms;
     this.activeId = null;
-    this.unread = new Set();
     this.onNavigate = onNavigate;
 
     this.filter = h('input', {
@@ -17,28 +40,46 @@ export class Sidebar {
       id: 'room-filter',
       placeholder: 'Find a room',
       'aria-keyshortcuts': 'Control+K',
+      'aria-controls': 'room-list',
       autocomplete: 'off',
       spellcheck: 'false',
     });
-    this.filter.addEventListener('input', () => this.#renderList());
+    this.filter.addEventListener('input', () => this.render());
     this.filter.addEventListener('keydown', (event) => {
       if (event.key === 'Enter') {
         event.preventDefault();
-        this.list.querySelector('a')?.click();
+        this.nav.querySelector('.room-link')?.click();
         this.filter.value = '';
-        this.#renderList();
+        this.render();
       } else if (event.key === 'Escape' && this.filter.value) {
         event.stopPropagation();
         this.filter.value = '';
-        this.#renderList();
+        this.render();
       }
     });
-    this.list = h('ul', { class: 'room-list', id: 'room-list' });
+    this.list = h('ul', { class: 'room-list', id: 'room-list', 'aria-labelledby': 'rooms-heading' });
+    this.directList = h('ul', { class: 'room-list', id: 'direct-list', 'aria-labelledby': 'direct-heading' });
+    this.directSection = h('div', { class: 'room-section', hidden: true }, h('h2', { class: 'section-label', id: 'direct-heading' }, 'Direct messages'), this.directList);
     this.status = h('p', { class: 'sidebar-status', role: 'status' });
+    this.prompt = h('div', { class: 'notify-prompt', hidden: true });
     this.meName = h('span', { class: 'me-name', dir: 'auto' });
     this.meHandle = h('span', { class: 'me-handle' });
     this.meAvatar = h('span');
 
+    this.nav = h(
+      'nav',
+      { class: 'room-nav', 'aria-label': 'Room list' },
+      h(
+        'div',
+        { class: 'room-section' },
+        h('h2', { class: 'section-label', id: 'rooms-heading' }, 'Rooms'),
+        this.list,
+        // Rooms one is not in are found here, not mixed into one's own.
+        h('button', { type: 'button', class: 'browse-link', id: 'browse-rooms-side', 'aria-haspopup': 'dialog', onclick: onBrowse }, icon('compass', { size: 15 }), h('span', { class: 'room-link-name' }, 'Browse rooms')),
+      ),
+      this.directSection,
+      this.status,
+    );
     this.el = h(
       'aside',
       { class: 'sidebar', id: 'sidebar', 'aria-label': 'Rooms' },
@@ -54,19 +95,20 @@ export class Sidebar {
       ),
       h(
         'div',
-        { class: 'sidebar-search' },
+        { class: 'sidebar-search', role: 'search' },
         h('label', { for: 'room-filter', class: 'sr-only' }, 'Find a room'),
         icon('search', { size: 15 }),
         this.filter,
         h('kbd', { class: 'search-shortcut', 'aria-hidden': 'true' }, /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘K' : 'Ctrl K'),
       ),
-      h('nav', { class: 'room-nav', 'aria-label': 'Room list' }, h('h2', { class: 'section-label' }, 'Rooms'), this.list, this.status),
+      this.nav,
+      this.prompt,
       h(
         'div',
         { class: 'sidebar-foot' },
         (this.meButton = h(
           'button',
-          { type: 'button', class: 'me-button', id: 'account-button', title: 'Your account: name, password, devices', onclick: onAccount },
+          { type: 'button', class: 'me-button', id: 'account-button', title: 'Your account: name, password, devices, notifications', onclick: onAccount },
           this.meAvatar,
           h('span', { class: 'me-text' }, this.meName, this.meHandle),
         )),
@@ -74,63 +116,126 @@ export class Sidebar {
       ),
     );
     this.setMe(me);
+    // Busy rooms send many frames: a burst of them is drawn once.
+    this.renderQueued = false;
+    rooms.addEventListener('change', () => {
+      if (this.renderQueued) return;
+      this.renderQueued = true;
+      setTimeout(() => {
+        this.renderQueued = false;
+        this.render();
+      }, RENDER_BATCH_MS);
+    });
+    notifications.addEventListener('change', () => this.#renderPrompt());
+    this.#renderPrompt();
+    this.render();
   }
 
   setMe(me) {
+    this.me = me;
     this.meButton.setAttribute('aria-label', `Your account: ${displayName(me)}`);
     this.meName.textContent = displayName(me);
     this.meHandle.textContent = `@${me.username}`;
     this.meAvatar.replaceWith((this.meAvatar = avatar(me, { size: 'sm' })));
-  }
-
-  setRooms(rooms) {
-    this.rooms = [...rooms].sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
-    this.status.textContent = '';
-    this.#renderList();
+    this.render();
   }
 
   setActive(roomId) {
     this.activeId = roomId === null ? null : String(roomId);
-    this.#renderList();
-  }
-
-  setUnread(unread) {
-    this.unread = unread;
-    this.#renderList();
+    this.render();
   }
 
   setStatus(text) {
     this.status.textContent = text;
   }
 
-  #renderList() {
+  render() {
+    if (this.rooms.loaded) this.status.textContent = '';
     const query = this.filter.value.trim().toLowerCase();
-    const rooms = query ? this.rooms.filter((room) => room.name.toLowerCase().includes(query)) : this.rooms;
-    const items = rooms.map((room) => {
-      const active = String(room.id) === this.activeId;
-      const unread = !active && this.unread.has(String(room.id));
-      return h(
-        'li',
-        {},
-        h(
-          'a',
-          {
-            href: `#/rooms/${encodeURIComponent(room.id)}`,
-            class: `room-link${active ? ' active' : ''}${unread ? ' unread' : ''}`,
-            'aria-current': active ? 'page' : null,
-            dataset: { roomId: String(room.id) },
-            onclick: () => this.onNavigate?.(),
-          },
-          icon(room.is_private ? 'lock' : 'hash', { size: 15 }),
-          srOnly(room.is_private ? 'Private room ' : 'Room '),
-          h('span', { class: 'room-link-name' }, room.name),
-          unread ? h('span', { class: 'unread-dot' }, srOnly(', new messages')) : null,
-        ),
-      );
-    });
+    const entries = this.rooms.list().filter((entry) => !query || this.#name(entry).toLowerCase().includes(query));
+    const focused = this.nav.contains(document.activeElement) ? document.activeElement.dataset.roomId : null;
+    const rooms = entries.filter((entry) => !isDirect(entry.room));
+    const direct = entries.filter((entry) => isDirect(entry.room));
+    const items = rooms.map((entry) => this.#item(entry));
     if (!items.length) {
-      items.push(h('li', { class: 'room-list-empty' }, query ? 'No room matches.' : 'No rooms yet.'));
+      let empty = 'Loading…';
+      if (this.rooms.loaded) empty = query ? 'No room matches.' : "You're not in any room yet.";
+      items.push(h('li', { class: 'room-list-empty' }, empty));
     }
     replace(this.list, items);
+    replace(this.directList, direct.map((entry) => this.#item(entry)));
+    this.directSection.hidden = direct.length === 0;
+    if (focused) this.nav.querySelector(`a[data-room-id="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  #name(entry) {
+    return roomName(entry.room, this.me);
+  }
+
+  #item(entry) {
+    const { room } = entry;
+    const id = String(room.id);
+    const active = id === this.activeId;
+    const unread = !active && entry.unread > 0;
+    const mentions = !active && entry.mentions > 0;
+    const direct = isDirect(room);
+    const name = this.#name(entry);
+    const kind = direct ? 'Direct message with ' : room.is_private ? 'Private room ' : 'Room ';
+    return h(
+      'li',
+      {},
+      h(
+        'a',
+        {
+          href: `#/rooms/${encodeURIComponent(room.id)}`,
+          class: `room-link${active ? ' active' : ''}${unread ? ' unread' : ''}${mentions ? ' has-mention' : ''}`,
+          'aria-current': active ? 'page' : null,
+          // One name for screen readers: "Private room launch-plans, 3 unread messages, 1 mention".
+          'aria-label': `${kind}${name}${active ? '' : badgeText(entry)}`,
+          dataset: { roomId: id, unread: String(active ? 0 : entry.unread), mentions: String(active ? 0 : entry.mentions) },
+          onclick: () => this.onNavigate?.(),
+        },
+        direct ? this.#partnerAvatar(room) : icon(roomIcon(room), { size: 15 }),
+        srOnly(kind),
+        h('span', { class: 'room-link-name', dir: 'auto' }, name),
+        mentions ? h('span', { class: 'badge badge-mention', 'aria-hidden': 'true', title: `${entry.mentions} ${entry.mentions === 1 ? 'mention' : 'mentions'}` }, `@${entry.mentions > 99 ? '99+' : entry.mentions}`) : null,
+        unread ? h('span', { class: 'badge badge-unread', 'aria-hidden': 'true' }, entry.unread > 99 ? '99+' : String(entry.unread)) : null,
+      ),
+    );
+  }
+
+  /** The other person's initials (mine, in a room with myself). */
+  #partnerAvatar(room) {
+    const partner = directPartner(room, this.me);
+    return partner ? avatar({ id: partner.toLowerCase(), username: partner }, { size: 'xs' }) : avatar(this.me, { size: 'xs' });
+  }
+
+  /** The offer of desktop notifications, while the browser has not been asked. */
+  #renderPrompt() {
+    const show = notifications.permission === 'default' && !promptDismissed();
+    this.prompt.hidden = !show;
+    if (!show) {
+      replace(this.prompt);
+      return;
+    }
+    const turnOn = h('button', { type: 'button', class: 'button small primary', id: 'enable-notifications' }, 'Turn on');
+    turnOn.addEventListener('click', () => notifications.ask());
+    const dismiss = h('button', { type: 'button', class: 'icon-button small', 'aria-label': 'Not now', title: 'Not now' }, icon('close', { size: 14 }));
+    dismiss.addEventListener('click', () => {
+      try {
+        localStorage.setItem(PROMPT_KEY, '1');
+      } catch {
+        /* storage unavailable: hidden for this page only */
+      }
+      this.#renderPrompt();
+      this.filter.focus();
+    });
+    replace(
+      this.prompt,
+      h('span', { class: 'notify-icon', 'aria-hidden': 'true' }, icon('bell', { size: 16 })),
+      h('p', { class: 'notify-text', id: 'notify-text' }, 'Get a desktop notification when someone mentions you.'),
+      h('div', { class: 'notify-actions' }, turnOn, dismiss),
+    );
+    turnOn.setAttribute('aria-describedby', 'notify-text');
   }
 }
