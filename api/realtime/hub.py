@@ -212,6 +212,7 @@ class Hub:
         gap_fill_seconds: float,
         presence_refresh_seconds: float,
         observe_broadcast: Callable[[float], None] = lambda seconds: None,
+        direct_wire: bool = False,
     ) -> None:
         self.broker = broker
         self.presence = presence
@@ -221,6 +222,8 @@ class Hub:
         self._queue_frames = queue_frames
         self._gap_fill_seconds = gap_fill_seconds
         self._refresh_seconds = presence_refresh_seconds
+        # Whether connections may write straight to their transport (api/realtime/wirecheck.py).
+        self.direct_wire = direct_wire
         self._rooms: dict[int, RoomChannel] = {}
         self._connections: set[Connection] = set()
         self._by_user: defaultdict[int, set[Connection]] = defaultdict(set)
@@ -267,7 +270,7 @@ class Hub:
         """A connection for `websocket`; call it from the session's own task."""
         return Connection(
             websocket,
-            wire_for(websocket),
+            wire_for(websocket, direct=self.direct_wire),
             user=user,
             credential=credential,
             multiplexed=multiplexed,
