@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,10 +80,17 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[LiveServer]:
 class ServerProcess:
     """`hubbub serve` in a process of its own, which a test may kill."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        log: Path | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
         self.port = port or free_port()
         self.env = {**os.environ, **env}
         self.log = log
+        self.args = list(args)  # more `hubbub serve` options, such as --workers 2
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -96,7 +103,7 @@ class ServerProcess:
     def start(self, timeout: float = 30) -> None:
         with open(self.log or os.devnull, "ab") as output:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port), *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=output,
@@ -119,13 +126,20 @@ class ServerProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
 
-    def stop(self) -> None:
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> int | None:
+        """SIGTERM, as a supervisor stops it; its exit status (None if it had to be killed)."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(15)
+                return self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+                return None
+        return self.process.returncode if self.process is not None else None
 
 
 @contextlib.contextmanager

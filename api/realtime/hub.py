@@ -128,6 +128,8 @@ class RoomChannel:
         # Who this worker believes is present in the room (from join and leave frames and
         # presence reads), so that people whose worker died can be announced as gone.
         self.known_present: dict[int, UserSummary] = {}
+        # Of those, who was missing from the shared store at the last presence read.
+        self.missing: set[int] = set()
 
     @property
     def unused(self) -> bool:
@@ -636,10 +638,19 @@ class Hub:
         present = await self.presence.present([channel.room_id for channel in channels])
         for channel in channels:
             now = present.get(channel.room_id, {})
-            for user_id, user in list(channel.known_present.items()):
-                if user_id not in now and user_id not in channel.users:
-                    del channel.known_present[user_id]
-                    channel.broadcast(self.presence_envelope("leave", channel.room_id, user))
+            missing = {
+                user_id
+                for user_id in channel.known_present
+                if user_id not in now and user_id not in channel.users
+            }
+            # Gone only when missing from two reads a refresh interval apart: a restarted
+            # (empty) Redis loses everyone at once, and each worker puts its own people back
+            # at its next refresh, within that interval. Without this wait, a worker whose
+            # read came first told its clients that the other workers' people had left.
+            for user_id in missing & channel.missing:
+                user = channel.known_present.pop(user_id)
+                channel.broadcast(self.presence_envelope("leave", channel.room_id, user))
+            channel.missing = missing - channel.missing
             channel.known_present.update(now)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
