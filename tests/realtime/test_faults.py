@@ -355,34 +355,47 @@ async def test_presence_and_the_send_limit_come_back_whole_after_a_redis_restart
 ) -> None:
     """People who stay connected through a Redis restart (which comes back empty) are online
     again, in members lists and in new connections' presence frames; arrivals and leaves
-    after it are announced; the send limit still limits, and refuses nothing else."""
+    right after it are recorded and announced, however many at once (each pooled Redis
+    connection opened before the restart is dead); the send limit still limits, and
+    refuses nothing else."""
     a, b = whole.workers
-    room_id, owner, people = await room_with(a, 5)
-    stayers, newcomer = people[:4], people[4]
-    everyone = {person.id for person in stayers}
+    room_id, owner, people = await room_with(a, 10)
+    stayers, newcomers = people[:6], people[6:]
+    staying = {person.id for person in stayers}
+    arriving = {person.id for person in newcomers}
     async with contextlib.AsyncExitStack() as stack:
-        sockets: list[Client] = []
-        for index, person in enumerate(stayers):
-            worker = a if index < 2 else b
-            # Unbounded: these clients read only some of what they get, and must still close at once.
-            socket = joined(worker, person, room_id, max_queue=None)  # type: ignore[arg-type]
-            sockets.append(await stack.enter_async_context(socket))
-        await online_are(a, owner, room_id, everyone)
+        # Unbounded queues: these clients read only some of what they get, and must still
+        # close at once. Connecting at once fills each worker's pool with connections.
+        sockets = list(await asyncio.gather(*(
+            stack.enter_async_context(joined(a if i % 2 else b, p, room_id, max_queue=None))  # type: ignore[arg-type]
+            for i, p in enumerate(stayers)
+        )))  # fmt: skip
+        await online_are(a, owner, room_id, staying)
         whole.redis.restart()
         restarted = time.monotonic()
         await ready(a, b)
         for worker in (a, b):
-            await online_are(worker, owner, room_id, everyone)
+            await online_are(worker, owner, room_id, staying)
         back_online = time.monotonic() - restarted
-        for worker in (a, b):
-            async with joined(worker, newcomer, room_id) as newcomer_socket:  # type: ignore[arg-type]
-                assert newcomer_socket.presence is not None
-                listed = {user["id"] for user in newcomer_socket.presence["users"]}
-                assert listed == everyone | {newcomer.id}
-                for client in sockets:
-                    await presence_news(client, ("join", newcomer.id), stayers=everyone)
+        async with contextlib.AsyncExitStack() as arrivals:
+            arrived = await asyncio.gather(*(
+                arrivals.enter_async_context(joined(a if i % 2 else b, p, room_id))  # type: ignore[arg-type]
+                for i, p in enumerate(newcomers)
+            ))  # fmt: skip
+            for person, socket in zip(newcomers, arrived, strict=True):
+                assert socket.presence is not None
+                listed = {user["id"] for user in socket.presence["users"]}
+                assert staying | {person.id} <= listed <= staying | arriving
+            # Recorded before the history frame went out: online at once, through either worker.
+            for worker in (a, b):
+                await online_are(worker, owner, room_id, staying | arriving, timeout=0)
             for client in sockets:
-                await presence_news(client, ("leave", newcomer.id), stayers=everyone)
+                await presence_news(client, {("join", who) for who in arriving}, stayers=staying)
+        # A leave comes from the departure itself, well before the entry could expire.
+        for client in sockets:
+            await presence_news(
+                client, {("leave", who) for who in arriving}, stayers=staying, timeout=PRESENCE_TTL
+            )
         # The send limit: a full bucket (Redis forgot the old one), then refusals, nothing else.
         sender = sockets[0]
         for index in range(SEND_BURST + 10):
@@ -394,6 +407,7 @@ async def test_presence_and_the_send_limit_come_back_whole_after_a_redis_restart
         FAULT_COUNTS,
         {
             "stayed_connected": len(stayers),
+            "arrived_and_left_after_restart": len(newcomers),
             "online_again_after_restart_s": round(back_online, 3),
             "burst": SEND_BURST + 10,
             "accepted": len(accepted),
@@ -402,27 +416,35 @@ async def test_presence_and_the_send_limit_come_back_whole_after_a_redis_restart
     )
 
 
-async def presence_news(client: Client, expected: tuple[str, int], *, stayers: set[int]) -> None:
-    """Read presence frames until `expected` (kind, user id); on the way, none may say that
-    someone who stayed connected left."""
-    async with asyncio.timeout(RECOVERY_BOUND):
-        while True:
-            frame = await client.recv(RECOVERY_BOUND)
+async def presence_news(
+    client: Client, expected: set[tuple[str, int]], *, stayers: set[int], timeout: float = RECOVERY_BOUND
+) -> None:
+    """Read presence frames until every (kind, user id) of `expected` came; on the way, none
+    may say that someone who stayed connected left."""
+    waiting = set(expected)
+    async with asyncio.timeout(timeout):
+        while waiting:
+            frame = await client.recv(timeout)
             if frame["type"] not in ("join", "leave"):
                 continue
             news = (frame["type"], frame["user"]["id"])
-            if news == expected:
-                return
+            waiting.discard(news)
             assert not (news[0] == "leave" and news[1] in stayers), f"told that {news[1]}, still here, left"
 
 
-async def online_are(worker: ServerProcess, owner: Account, room_id: int, expected: set[int]) -> None:
-    """The members list through `worker` says exactly `expected` are online (soon)."""
-    async with http_to(worker) as http, asyncio.timeout(RECOVERY_BOUND):
+async def online_are(
+    worker: ServerProcess, owner: Account, room_id: int, expected: set[int], timeout: float = RECOVERY_BOUND
+) -> None:
+    """The members list through `worker` says exactly `expected` are online: within
+    `timeout`, or at once with 0."""
+    async with http_to(worker) as http:
+        deadline = time.monotonic() + timeout
         while True:
             members = (await http.get(f"/api/rooms/{room_id}/members", headers=owner.headers)).json()
-            if {m["user"]["id"] for m in members if m["online"]} == expected:
+            online = {m["user"]["id"] for m in members if m["online"]}
+            if online == expected:
                 return
+            assert time.monotonic() < deadline, f"online through {worker.port}: {online}, not {expected}"
             await asyncio.sleep(0.1)
 
 
@@ -459,7 +481,7 @@ async def test_a_crashed_workers_people_leave_when_their_presence_expires(
         a.kill()
         killed = time.monotonic()
         # `both` is still here through B: no leave for them on the way.
-        await presence_news(watching, ("leave", gone.id), stayers={both.id})
+        await presence_news(watching, {("leave", gone.id)}, stayers={both.id})
         left_after = time.monotonic() - killed
         await online_are(b, owner, room_id, {watcher.id, both.id})
     # Entries expire after the TTL; the leave follows at the next refresh but one.
