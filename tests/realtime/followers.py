@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,9 @@ class Follower:
         self._reconnect = True
         self._dropped_at: float | None = None
         self.failure: Exception | None = None
+        self.log: list[tuple[int, int, str, int]] = []
+        self._resends: Counter[str | None] = Counter()
+        self._answers: Counter[str | None] = Counter()
 
     # --- connecting ------------------------------------------------------------
 
@@ -186,6 +190,7 @@ class Follower:
             frame["room_id"] = self.room_id
         if resend:
             self.counts.resent += 1
+            self._resends[nonce] += 1
         with contextlib.suppress(ConnectionClosed):
             await connection.send(json.dumps(frame))
 
@@ -204,7 +209,7 @@ class Follower:
 
     def _history(self, frame: Frame) -> None:
         for message in frame["messages"]:
-            self._change(message["rev"], message)
+            self._change(message["rev"], message, "history")
         self.last_rev = max(self.last_rev, frame["last_rev"])
         self._updated.set()
 
@@ -212,15 +217,17 @@ class Follower:
         kind = frame["type"]
         if kind == "message":
             nonce = frame.get("nonce")
-            if nonce in self.pending and frame["rev"] in self.seen:
-                self.counts.repeats += 1  # the answer to a resend of what was stored already
+            if frame["rev"] in self.seen and self._answers[nonce] < self._resends[nonce]:
+                # The answer to a resend of what was stored already: not a change.
+                self._answers[nonce] += 1
+                self.counts.repeats += 1
                 self._acknowledge(nonce)
             else:
-                self._change(frame["rev"], frame["message"])
+                self._change(frame["rev"], frame["message"], kind)
         elif kind == "edit":
-            self._change(frame["rev"], frame["message"])
+            self._change(frame["rev"], frame["message"], kind)
         elif kind == "delete":
-            self._change(frame["rev"], {"seq": frame["seq"], "body": "", "deleted": True})
+            self._change(frame["rev"], {"seq": frame["seq"], "body": "", "deleted": True}, kind)
         else:
             self.events.append(frame)
             if kind == "error" and frame.get("nonce") not in self.sent:
@@ -234,8 +241,10 @@ class Follower:
                     self._spawn(self._resend_later(frame["nonce"], RATE_LIMITED_RESEND_AFTER))
         self._updated.set()
 
-    def _change(self, rev: int, message: Frame) -> None:
+    def _change(self, rev: int, message: Frame, how: str) -> None:
         self.counts.received += 1
+        # (rev, seq, how it came, the connection's number): what a failure message shows.
+        self.log.append((rev, message["seq"], how, len(self.closes)))
         if rev in self.seen:
             self.counts.duplicated += 1
             return
@@ -310,8 +319,10 @@ def judge(followers: Sequence[Follower], room: Room) -> dict[str, Any]:
     lost = 0
     for follower in followers:
         counts = follower.counts
-        assert counts.duplicated == 0, f"{follower.name} got {counts.duplicated} changes twice"
-        assert counts.out_of_order == 0, f"{follower.name} got {counts.out_of_order} changes out of order"
+        assert counts.duplicated == 0, (
+            f"{follower.name} got {counts.duplicated} changes twice: {follower.log}"
+        )
+        assert counts.out_of_order == 0, f"{follower.name} got changes out of order: {follower.log}"
         assert counts.refused_without_nonce == 0, follower.events_of("error")
         missing = room.current_revs - follower.seen
         lost += len(missing)
