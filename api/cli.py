@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 from sqlalchemy import make_url, select, update
+from uvicorn.config import STARTUP_FAILURE
 
 from api.auth.models import User
 from api.auth.passwords import PasswordHasher
@@ -26,8 +27,11 @@ from api.db import Database
 from api.errors import Conflict
 from api.logs import RequestContext, formatter_for, logging_config
 from api.migrate import upgrade
+from api.serving import WS_PROTOCOL, GracefulServer
 
 logger = logging.getLogger("hubbub")
+
+APP = "api.main:create_app"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,25 +97,30 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if not args.no_migrate:
         upgrade(settings.database_url)
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level.lower(),
-        log_config=logging_config(settings),
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "loop": "uvloop",
+        "http": "httptools",
+        "log_level": settings.log_level.lower(),
+        "log_config": logging_config(settings),
         **uvicorn_options(settings),
-    )
-    return 0
+    }
+    if args.workers > 1:
+        # The parent process supervises the workers and exits 0 after stopping them.
+        uvicorn.run(APP, **options)
+        return 0
+    server = GracefulServer(uvicorn.Config(APP, **options))
+    server.run()
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The Uvicorn options the app relies on; the test servers run with the same ones."""
     return {
-        "ws": "websockets-sansio",
+        "ws": WS_PROTOCOL,
         "ws_max_size": settings.ws_max_frame_bytes,
         "ws_per_message_deflate": False,
         "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds) + 1,

@@ -24,6 +24,7 @@ from api.realtime.events import RoomEvents
 from api.realtime.hub import Hub
 from api.realtime.presence import MemoryPresence, Presence, RedisPresence
 from api.realtime.source import database_source
+from api.realtime.wirecheck import direct_wire_works
 from api.tokens.usage import TokenUsage
 
 
@@ -70,6 +71,7 @@ async def open_context(settings: Settings) -> AsyncIterator[AppContext]:
         gap_fill_seconds=settings.gap_fill_seconds,
         presence_refresh_seconds=settings.presence_ttl_seconds / 3,
         observe_broadcast=metrics.broadcast_seconds.observe,
+        direct_wire=await direct_wire_works(),
     )
     events = RoomEvents(hub)
 

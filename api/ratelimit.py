@@ -3,10 +3,15 @@ worker when Redis is configured) and the per-connection frame limit."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
 
 
 class TokenBucket:
@@ -72,13 +77,27 @@ return tostring(wait)
 
 
 class RedisSendLimiter:
+    """The bucket every worker shares. While Redis is unreachable each worker keeps the limit
+    alone: sends are stored in the database, which is up, and must not stop with Redis."""
+
     def __init__(self, redis: Redis, rate: float, burst: int) -> None:
         self._rate = rate
         self._burst = burst
         self._take = redis.register_script(_TAKE)
+        self._alone = MemorySendLimiter(rate, burst)
+        self._unreachable = False
 
     async def take(self, user_id: int) -> float:
-        wait = await self._take(keys=[f"hubbub:send-bucket:{user_id}"], args=[self._rate, self._burst])
+        try:
+            wait = await self._take(keys=[f"hubbub:send-bucket:{user_id}"], args=[self._rate, self._burst])
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            if not self._unreachable:
+                logger.warning("the shared send limit is unreachable (%r); each worker limits alone", exc)
+                self._unreachable = True
+            return await self._alone.take(user_id)
+        if self._unreachable:
+            logger.info("the shared send limit is back")
+            self._unreachable = False
         return float(wait)
 
 

@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import uvicorn
 from sqlalchemy import select
 
 from api.auth.models import User
 from api.cli import main
 from api.db import Database
+from api.serving import GracefulServer
 from api.tokens.codec import secret_hash
 from api.tokens.models import ApiToken
 
@@ -140,15 +142,20 @@ def test_hubbub_is_installed_as_a_command() -> None:
 def test_serve_hands_the_proxy_setting_to_uvicorn(cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Uvicorn reads X-Forwarded-For with exactly the peers the settings trust (not its own
     default, which adds ::1), so Hubbub's client addresses are the ones Uvicorn logs."""
-    calls: list[dict[str, object]] = []
-    monkeypatch.setattr("api.cli.uvicorn.run", lambda *args, **kwargs: calls.append(kwargs))
+    calls: list[uvicorn.Config] = []
+
+    def run(server: GracefulServer) -> None:
+        calls.append(server.config)
+        server.started = True
+
+    monkeypatch.setattr("api.cli.GracefulServer.run", run)
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.0/8,192.0.2.7")
     assert main(["serve", "--no-migrate"]) == 0
-    assert calls[0]["proxy_headers"] is True
-    assert calls[0]["forwarded_allow_ips"] == "10.0.0.0/8,192.0.2.7"
+    assert calls[0].proxy_headers is True
+    assert calls[0].forwarded_allow_ips == "10.0.0.0/8,192.0.2.7"
     monkeypatch.delenv("FORWARDED_ALLOW_IPS")
     assert main(["serve", "--no-migrate"]) == 0
-    assert calls[1]["forwarded_allow_ips"] == "127.0.0.1"
+    assert calls[1].forwarded_allow_ips == "127.0.0.1"
 
 
 def test_serve_refuses_a_proxy_setting_that_is_no_address(

@@ -128,8 +128,8 @@ async def test_websocket_connections_still_write_straight_to_the_transport(
     chosen: list[Wire] = []
     original = hub.wire_for
 
-    def spy(websocket: object) -> Wire:
-        wire = original(websocket)  # type: ignore[arg-type]
+    def spy(websocket: object, *, direct: bool) -> Wire:
+        wire = original(websocket, direct=direct)  # type: ignore[arg-type]
         chosen.append(wire)
         return wire
 

@@ -131,6 +131,8 @@ class RoomChannel:
         # Who this worker believes is present in the room (from join and leave frames and
         # presence reads), so that people whose worker died can be announced as gone.
         self.known_present: dict[int, UserSummary] = {}
+        # Of those, who was missing from the shared store at the last presence read.
+        self.missing: set[int] = set()
 
     @property
     def unused(self) -> bool:
@@ -215,6 +217,7 @@ class Hub:
         gap_fill_seconds: float,
         presence_refresh_seconds: float,
         observe_broadcast: Callable[[float], None] = lambda seconds: None,
+        direct_wire: bool = False,
     ) -> None:
         self.broker = broker
         self.presence = presence
@@ -224,6 +227,8 @@ class Hub:
         self._queue_frames = queue_frames
         self._gap_fill_seconds = gap_fill_seconds
         self._refresh_seconds = presence_refresh_seconds
+        # Whether connections may write straight to their transport (api/realtime/wirecheck.py).
+        self.direct_wire = direct_wire
         self._rooms: dict[int, RoomChannel] = {}
         self._connections: set[Connection] = set()
         self._by_user: defaultdict[int, set[Connection]] = defaultdict(set)
@@ -273,7 +278,7 @@ class Hub:
         """A connection for `websocket`; call it from the session's own task."""
         return Connection(
             websocket,
-            wire_for(websocket),
+            wire_for(websocket, direct=self.direct_wire),
             user=user,
             credential=credential,
             multiplexed=multiplexed,
@@ -662,10 +667,19 @@ class Hub:
         present = await self.presence.present([channel.room_id for channel in channels])
         for channel in channels:
             now = present.get(channel.room_id, {})
-            for user_id, user in list(channel.known_present.items()):
-                if user_id not in now and user_id not in channel.users:
-                    del channel.known_present[user_id]
-                    channel.broadcast(self.presence_envelope("leave", channel.room_id, user))
+            missing = {
+                user_id
+                for user_id in channel.known_present
+                if user_id not in now and user_id not in channel.users
+            }
+            # Gone only when missing from two reads a refresh interval apart: a restarted
+            # (empty) Redis loses everyone at once, and each worker puts its own people back
+            # at its next refresh, within that interval. Without this wait, a worker whose
+            # read came first told its clients that the other workers' people had left.
+            for user_id in missing & channel.missing:
+                user = channel.known_present.pop(user_id)
+                channel.broadcast(self.presence_envelope("leave", channel.room_id, user))
+            channel.missing = missing - channel.missing
             channel.known_present.update(now)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:

@@ -389,8 +389,12 @@ class LiveSession:
         error = done.exception()
         if error is None:
             stored = done.result()
-            if not stored.created:
-                # A repeated nonce: the sender alone gets the stored message again.
+            # A repeated nonce: the sender alone gets the stored message again, unless this
+            # subscription has not had that rev yet. Then the change itself is on its way, in
+            # rev order and with the nonce; answering now put a rev ahead of lower ones not
+            # yet delivered (seen when a client sent again what a stopping worker had stored),
+            # and a client keeping the last rev it saw would then skip those.
+            if not stored.created and stored.message.rev <= subscription.last_rev:
                 payload = stored.message.model_dump(mode="json")
                 self.connection.push(OutFrame(message_frame(payload, stored.nonce)))
         elif isinstance(error, RateLimited):

@@ -9,7 +9,8 @@ while it can take them, as `websockets.broadcast()` does. A connection whose
 transport pushes back (its buffer is past the high-water mark) gets a queue and
 a task that waits for it, so a slow client never costs the others anything.
 
-Under any other server, `AsgiWire` sends through ASGI as usual.
+Under any other server, or when the startup check finds that an upgrade of Uvicorn or
+websockets changed what this relies on, `AsgiWire` sends through ASGI as usual.
 """
 
 from __future__ import annotations
@@ -102,10 +103,20 @@ class AsgiWire:
             self._task.cancel()
 
 
-def wire_for(websocket: WebSocket) -> Wire:
-    """The fastest wire this connection allows; call from the session's own task."""
-    send: Any = websocket.scope.get(SERVER_SEND)
+def wire_for(websocket: WebSocket, *, direct: bool) -> Wire:
+    """The fastest wire this connection allows; call from the session's own task. `direct`:
+    whether the startup check (api/realtime/wirecheck.py) found the direct wire sound."""
+    if direct:
+        wire = direct_wire_of(websocket.scope.get(SERVER_SEND))
+        if wire is not None:
+            return wire
+    return AsgiWire(websocket)
+
+
+def direct_wire_of(send: Any) -> DirectWire | None:
+    """A direct wire to the connection of the server's `send`, when it is Uvicorn's
+    websockets-sansio protocol and writes frames as they are (no compression)."""
     protocol = getattr(send, "__self__", None)
     if isinstance(protocol, WebSocketsSansIOProtocol) and not protocol.conn.extensions:
         return DirectWire(protocol)
-    return AsgiWire(websocket)
+    return None

@@ -27,7 +27,7 @@ from tests.servers import LiveServer, serve_in_process
 def wire(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways frames reach a socket: straight to Uvicorn's transport, and plain ASGI."""
     if request.param == "asgi":
-        monkeypatch.setattr("api.realtime.hub.wire_for", AsgiWire)
+        monkeypatch.setattr("api.realtime.hub.wire_for", lambda websocket, direct: AsgiWire(websocket))
         monkeypatch.setattr("api.realtime.connection.CLOSE_GRACE", 2.0)
     return str(request.param)
 

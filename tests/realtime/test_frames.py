@@ -14,7 +14,7 @@ import pytest
 
 from api.auth.tokens import TokenType, issue_token
 from tests.conftest import make_settings
-from tests.factories import create_room, signup
+from tests.factories import create_room, send, signup
 from tests.realtime.client import joined, pair_in_room
 from tests.servers import LiveServer, serve_in_process
 
@@ -54,6 +54,31 @@ async def test_a_repeated_nonce_answers_the_sender_alone(
         await b.expect_silence()
     page = (await http.get(f"/api/rooms/{room_id}/messages", headers=ada.headers)).json()
     assert len(page["messages"]) == 1
+
+
+async def test_a_repeated_nonce_is_not_answered_ahead_of_the_rooms_order(
+    live_server: LiveServer, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resend of a message stored, but not yet delivered here (the worker that stored it
+    stopped before publishing): the change itself comes, once, in rev order, with the nonce,
+    and no early answer jumps ahead of the room's order."""
+    ada, bob, room_id = await pair_in_room(http)
+    assert live_server.app is not None
+    events = live_server.app.state.context.events
+
+    async def unpublished(*_: object) -> None:
+        pass
+
+    async with joined(live_server, ada, room_id) as client:
+        with monkeypatch.context() as patch:
+            patch.setattr(events, "messages_stored", unpublished)
+            await send(http, ada, room_id, "held back", nonce="resent")  # rev 1, never published
+        await client.say("held back", nonce="resent")
+        await client.expect_silence()
+        await send(http, bob, room_id, "next")  # rev 2 arrives; rev 1 is read to fill the gap
+        frames = [await client.recv_type("message", timeout=10) for _ in range(2)]
+        assert [(f["rev"], f["nonce"]) for f in frames] == [(1, "resent"), (2, None)]
+        await client.expect_silence()
 
 
 async def test_typing_reaches_the_others_only(live_server: LiveServer, http: httpx.AsyncClient) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -13,6 +14,8 @@ from api.ratelimit import RedisSendLimiter
 from api.realtime.brokers.redis import RedisBroker
 from api.realtime.envelope import Envelope, Kind, room_channel
 from api.realtime.presence import RedisPresence
+from tests.conftest import unavailable
+from tests.servers import PrivateRedis
 
 ADA = UserSummary(id=1, username="ada", display_name="Ada")
 
@@ -118,3 +121,62 @@ async def test_the_send_limit_is_shared_by_workers(redis_client: Redis) -> None:
     assert waits[:3] == [0, 0, 0]
     assert 0.5 < waits[3] <= 1.0
     assert await a.take(43) == 0  # another user has a bucket of their own
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    try:
+        server.start()
+    except FileNotFoundError as exc:
+        unavailable(f"a private Redis ({exc})")
+    yield server
+    server.kill()
+
+
+async def test_every_path_survives_a_redis_restart_without_a_failed_call(
+    private_redis: PrivateRedis,
+) -> None:
+    """After a restart every pooled connection is dead; each call retries once on a fresh
+    one, and scripts the empty Redis no longer knows are loaded again."""
+    inbox = Inbox()
+    broker = await start_broker(private_redis.url, "a", inbox)
+    presence = RedisPresence(broker.client, worker_id="a", ttl_seconds=30)
+    limiter = RedisSendLimiter(broker.client, rate=1, burst=3)
+    width = 6  # calls at once: as many pooled connections, all opened before the restart
+    try:
+        await asyncio.gather(*(presence.arrive(room, ADA) for room in range(width)))
+        await asyncio.gather(*(limiter.take(user) for user in range(width)))
+        private_redis.restart()
+        arrivals = await asyncio.gather(*(presence.arrive(room, ADA) for room in range(width)))
+        assert arrivals == [True] * width  # the restarted Redis knew nobody
+        assert await asyncio.gather(*(limiter.take(user) for user in range(width))) == [0.0] * width
+        await asyncio.gather(*(presence.refresh([(room, ADA)], 1) for room in range(width)))
+        present = await asyncio.gather(*(presence.present([room]) for room in range(width)))
+        assert present == [{room: {ADA.id: ADA}} for room in range(width)]
+        envelopes = [Envelope(Kind.FRAME, 5, "{}") for _ in range(width)]
+        await asyncio.gather(*(broker.publish([envelope]) for envelope in envelopes))
+        # The send limit still limits: the restart gave user 0 a full bucket, of 3.
+        assert [await limiter.take(0) for _ in range(2)] == [0.0, 0.0]
+        assert await limiter.take(0) > 0
+    finally:
+        await broker.stop()
+
+
+async def test_the_send_limit_holds_on_each_worker_while_redis_is_down(
+    private_redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Redis.from_url(private_redis.url, socket_connect_timeout=0.5)
+    limiter = RedisSendLimiter(client, rate=1, burst=2)
+    try:
+        assert await limiter.take(7) == 0
+        private_redis.kill()
+        # Sends go on, still limited, by this worker's own bucket; one warning says so.
+        waits = [await limiter.take(7) for _ in range(3)]
+        assert waits[:2] == [0, 0] and waits[2] > 0
+        warnings = [r for r in caplog.records if "send limit is unreachable" in r.getMessage()]
+        assert len(warnings) == 1
+        private_redis.start()
+        assert await limiter.take(7) == 0  # the shared bucket again (the restart emptied it)
+    finally:
+        await client.aclose()

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from api.realtime.brokers.base import Deliver, OnResume
@@ -34,7 +35,17 @@ MAX_BACKOFF = 5.0
 class RedisBroker:
     def __init__(self, url: str, *, worker_id: str) -> None:
         self._worker_id = worker_id
-        self._commands = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        # Commands (publishing, presence, the send limit, metrics) retry a connection error
+        # once, at once, on a fresh connection: after a Redis restart every pooled connection
+        # is dead, and without this each one fails one call. (Redis.from_url's pool retries
+        # nothing by default.) A script the restarted Redis no longer knows is loaded again
+        # by redis-py itself (NOSCRIPT). Timeouts are not retried: that would double them.
+        self._commands = Redis.from_url(
+            url,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        )
         self._listener = Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=None, retry=Retry(NoBackoff(), 0)
         )
