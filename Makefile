@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): both cores of the 2-core machines this runs on.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint test-sqlite test-postgresql bench clean
 
@@ -35,10 +37,10 @@ lint: $(VENV)/.installed-test
 # floor), then on a fresh PostgreSQL database with Redis (with the multi-worker tests;
 # without coverage, which would double its time).
 test-sqlite: $(VENV)/.installed-test
-	$(BIN)/pytest --db sqlite -m "not multiworker" --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --db sqlite -m "not multiworker" --cov --cov-report=term $(PYTEST_ARGS)
 
 test-postgresql: $(VENV)/.installed-test
-	$(BIN)/pytest --db postgresql -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --db postgresql -m "not browser" $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgresql
 

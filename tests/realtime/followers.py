@@ -70,7 +70,7 @@ class Follower:
         self.workers = list(workers)  # in the order this client tries them
         self.last_rev = 0
         self.seen: set[int] = set()
-        self.state: dict[int, tuple[str, bool]] = {}  # seq -> (body, deleted)
+        self.state: dict[int, MessageState] = {}
         self.counts = Counts()
         self.pending: dict[str, str] = {}  # nonce -> body: sent, not acknowledged yet
         self.sent: dict[str, str] = {}
@@ -228,6 +228,8 @@ class Follower:
             self._change(frame["rev"], frame["message"], kind)
         elif kind == "delete":
             self._change(frame["rev"], {"seq": frame["seq"], "body": "", "deleted": True}, kind)
+        elif kind == "reaction":
+            self._react(frame)
         else:
             self.events.append(frame)
             if kind == "error" and frame.get("nonce") not in self.sent:
@@ -241,18 +243,38 @@ class Follower:
                     self._spawn(self._resend_later(frame["nonce"], RATE_LIMITED_RESEND_AFTER))
         self._updated.set()
 
-    def _change(self, rev: int, message: Frame, how: str) -> None:
+    def _react(self, frame: Frame) -> None:
+        """A reaction frame is a change to one message's reactions, not the whole message."""
+        if not self._count(frame["rev"], frame["seq"], "reaction"):
+            return
+        body, deleted, reactions = self.state.get(frame["seq"], ("", False, ()))
+        users = dict(reactions)
+        who = set(users.get(frame["emoji"], ()))
+        if frame["added"]:
+            who.add(frame["user"]["id"])
+        else:
+            who.discard(frame["user"]["id"])
+        users[frame["emoji"]] = frozenset(who)
+        self.state[frame["seq"]] = (body, deleted, reactions_state(users))
+
+    def _count(self, rev: int, seq: int, how: str) -> bool:
+        """Count a change; False when it is one this follower had already."""
         self.counts.received += 1
         # (rev, seq, how it came, the connection's number): what a failure message shows.
-        self.log.append((rev, message["seq"], how, len(self.closes)))
+        self.log.append((rev, seq, how, len(self.closes)))
         if rev in self.seen:
             self.counts.duplicated += 1
-            return
+            return False
         if rev < self.last_rev:
             self.counts.out_of_order += 1
         self.seen.add(rev)
         self.last_rev = max(self.last_rev, rev)
-        self.state[message["seq"]] = (message["body"], message["deleted"])
+        return True
+
+    def _change(self, rev: int, message: Frame, how: str) -> None:
+        if not self._count(rev, message["seq"], how):
+            return
+        self.state[message["seq"]] = message_state(message)
         author = message.get("author") or {}
         if author.get("id") == self.account.id:
             for nonce, body in list(self.pending.items()):
@@ -282,12 +304,25 @@ class Follower:
         task.add_done_callback(self._tasks.discard)
 
 
+# (body, deleted, ((emoji, users), ...) sorted): a message as the tests compare it.
+MessageState = tuple[str, bool, tuple[tuple[str, frozenset[int]], ...]]
+
+
+def reactions_state(users: dict[str, frozenset[int]]) -> tuple[tuple[str, frozenset[int]], ...]:
+    return tuple(sorted((emoji, who) for emoji, who in users.items() if who))
+
+
+def message_state(message: Frame) -> MessageState:
+    reactions = {r["emoji"]: frozenset(r["users"]) for r in message.get("reactions") or ()}
+    return message["body"], message["deleted"], reactions_state(reactions)
+
+
 @dataclass(frozen=True)
 class Room:
     """The room as the database holds it at the end."""
 
     last_rev: int
-    state: dict[int, tuple[str, bool]]
+    state: dict[int, MessageState]
     current_revs: set[int]
     bodies: list[str]
 
@@ -307,7 +342,7 @@ async def room_in_database(http: httpx.AsyncClient, who: Account, room_id: int) 
         after = page["messages"][-1]["rev"]
     return Room(
         last_rev=page["last_rev"],
-        state={m["seq"]: (m["body"], m["deleted"]) for m in messages},
+        state={m["seq"]: message_state(m) for m in messages},
         current_revs={m["rev"] for m in messages},
         bodies=[m["body"] for m in messages if not m["deleted"]],
     )

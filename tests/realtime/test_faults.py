@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -236,6 +237,18 @@ class Owner:
         assert response.status_code == 204, response.text
         self.changes += 1
 
+    async def react(self, seq: int, emoji: str, *, add: bool, via: ServerProcess | None = None) -> None:
+        path = f"/api/rooms/{self.room_id}/messages/{seq}/reactions/{quote(emoji, safe='')}"
+        response = await self.request("PUT" if add else "DELETE", path, via=via)
+        assert response.status_code in (200, 204), response.text
+        self.changes += 1
+
+    async def reactions(self, count: int) -> None:
+        """`count` reactions added to and taken back from its messages, in turn."""
+        for index in range(count):
+            seq = self.seqs[index % len(self.seqs)]
+            await self.react(seq, ("👍", "🎉", "🚀")[index % 3], add=index % 4 != 3)
+
     async def edits(self, count: int) -> None:
         """`count` edits of its own messages, in turn; the stream of edits in these tests."""
         for index in range(count):
@@ -273,8 +286,8 @@ async def judged(followers: Sequence[Follower], owner: Owner) -> dict[str, Any]:
 
 
 async def test_sigkill_of_a_worker_loses_no_change(whole: Deployment, record_property: Record) -> None:
-    """Messages and edits flow through both workers; A dies mid-stream. Its clients reconnect
-    to B with since_rev and send again what was not acknowledged."""
+    """Messages, edits and reactions flow through both workers; A dies mid-stream. Its clients
+    reconnect to B with since_rev and send again what was not acknowledged."""
     a, b = whole.workers
     room_id, owner_account, people = await room_with(b, 4)
     owner = Owner(owner_account, room_id, [b, a])
@@ -284,10 +297,11 @@ async def test_sigkill_of_a_worker_loses_no_change(whole: Deployment, record_pro
     async with following(room_id, people, homes) as followers:
         streams = [asyncio.create_task(f.stream(24)) for f in followers]
         edits = asyncio.create_task(owner.edits(16))
+        reactions = asyncio.create_task(owner.reactions(12))
         await followers[0].wait_until(lambda: followers[0].counts.acknowledged >= 8, timeout=30)
         a.kill()
         killed_at = time.monotonic()
-        await asyncio.gather(*streams, edits)
+        await asyncio.gather(*streams, edits, reactions)
         caught_up = await everyone_caught_up(followers, owner, RECOVERY_BOUND)
         counts = await judged(followers, owner)
     assert [f.closes[0] for f in followers[:2]] == [(1006, "")] * 2  # no close frame: a dead worker
@@ -304,7 +318,7 @@ async def test_sigkill_of_a_worker_loses_no_change(whole: Deployment, record_pro
 async def test_a_redis_restart_mid_stream_delivers_everything_and_enforces_the_kick(
     whole: Deployment, record_property: Record
 ) -> None:
-    """Redis dies while messages, edits, deletes and a kick go through both workers; when it
+    """Redis dies while messages, edits, deletes, reactions and a kick go through both workers; when it
     is back, every client has every change, and the kicked member's connections on the other
     worker are closed as they would have been."""
     a, b = whole.workers
@@ -332,6 +346,8 @@ async def test_a_redis_restart_mid_stream_delivers_everything_and_enforces_the_k
         await owner.send("through b, during", via=b)
         await owner.edit(owner.seqs[2], "edited through b, during", via=b)
         await owner.delete(owner.seqs[-1], via=b)
+        await owner.react(owner.seqs[0], "👀", add=True, via=a)
+        await owner.react(owner.seqs[2], "👀", add=True, via=b)
         kicked = await owner.request("DELETE", f"/api/rooms/{room_id}/members/{victim.id}", via=a)
         assert kicked.status_code == 204, kicked.text
         await asyncio.gather(*streams)  # acknowledged by each worker's own delivery
