@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     ws_max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
     presence_ttl_seconds: float = Field(default=30, gt=1)
     gap_fill_seconds: float = Field(default=0.5, gt=0)
+    history_cache_messages: int = Field(default=1000, ge=0, le=100_000)
     shutdown_grace_seconds: float = Field(default=5, gt=0)
 
     @field_validator("allowed_origins", mode="before")

@@ -27,6 +27,10 @@ from api.realtime.source import database_source
 from api.realtime.wirecheck import direct_wire_works
 from api.tokens.usage import TokenUsage
 
+# How long a room this worker follows for nobody any more keeps its recent messages, for
+# the clients that come back (a reconnect, a reload, switching rooms and back).
+CHANNEL_LINGER_SECONDS = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class AppContext:
@@ -72,6 +76,8 @@ async def open_context(settings: Settings) -> AsyncIterator[AppContext]:
         presence_refresh_seconds=settings.presence_ttl_seconds / 3,
         observe_broadcast=metrics.broadcast_seconds.observe,
         direct_wire=await direct_wire_works(),
+        recent_messages=settings.history_cache_messages,
+        linger_seconds=CHANNEL_LINGER_SECONDS,
     )
     events = RoomEvents(hub)
 

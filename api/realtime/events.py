@@ -52,16 +52,19 @@ class RoomEvents:
 
     async def message_edited(self, message: MessagePublic) -> None:
         frame = edit_frame(message.model_dump())
-        await self._hub.publish(Envelope(Kind.CHANGE, message.room_id, frame, rev=message.rev))
+        await self._hub.publish(
+            Envelope(Kind.CHANGE, message.room_id, frame, rev=message.rev, seq=message.seq, event="edit")
+        )
 
     async def message_deleted(self, room_id: int, seq: int, rev: int) -> None:
-        await self._hub.publish(Envelope(Kind.CHANGE, room_id, delete_frame(room_id, seq, rev), rev=rev))
+        frame = delete_frame(room_id, seq, rev)
+        await self._hub.publish(Envelope(Kind.CHANGE, room_id, frame, rev=rev, seq=seq, event="delete"))
 
     async def reacted(
         self, room_id: int, seq: int, emoji: str, user: UserSummary, *, added: bool, rev: int
     ) -> None:
         frame = reaction_frame(room_id, seq, emoji, user, added=added, rev=rev)
-        await self._hub.publish(Envelope(Kind.CHANGE, room_id, frame, rev=rev))
+        await self._hub.publish(Envelope(Kind.CHANGE, room_id, frame, rev=rev, seq=seq, event="reaction"))
 
     # --- the room's other frames ------------------------------------------
 
@@ -141,7 +144,9 @@ class RoomEvents:
             return
         await self._hub.publish(
             *(
-                Envelope(Kind.FRAME, room_id, membership_frame("renamed", room_id, user, role))
+                Envelope(
+                    Kind.FRAME, room_id, membership_frame("renamed", room_id, user, role), event="renamed"
+                )
                 for room_id, role in roles
             )
         )

@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -51,11 +52,13 @@ from api.realtime.protocol import (
     edit_frame,
     mentioned_activity,
     message_frame,
+    payload_of,
     room_added_frame,
     room_removed_frame,
     unsubscribed_frame,
     user_frame,
 )
+from api.realtime.recent import History, RecentMessages, apply_reaction, mark_deleted
 from api.realtime.wire import OutFrame, wire_for
 
 logger = logging.getLogger(__name__)
@@ -117,8 +120,14 @@ class RoomChannel:
     """One room on this worker: its subscriptions and watchers, and its place in the room's
     sequence of changes."""
 
-    def __init__(self, room_id: int) -> None:
+    def __init__(self, room_id: int, *, recent_capacity: int = 0) -> None:
         self.room_id = room_id
+        self._recent_capacity = recent_capacity
+        # The room's newest messages as delivered here (None: none kept, or not yet positioned).
+        self.recent: RecentMessages | None = None
+        # A timer that ends the channel some time after nothing uses it (keeping its recent
+        # messages for whoever comes back soon, e.g. a reconnecting client).
+        self.linger: asyncio.TimerHandle | None = None
         self.subscriptions: set[Subscription] = set()
         self.watchers: set[Connection] = set()
         self.users: Counter[int] = Counter()  # subscriptions per user, for presence
@@ -151,6 +160,9 @@ class RoomChannel:
 
     def start_at(self, next_rev: int, next_seq: int) -> bool:
         """Stand at `next_rev`: earlier changes are delivered or superseded. True on a gap."""
+        if self.next_rev != next_rev:  # positioned, or moved past changes it did not deliver
+            self.next_seq = max(self.next_seq, next_seq)
+            self._restart_recent(next_rev - 1)
         self.next_rev = next_rev
         self.next_seq = max(self.next_seq, next_seq)
         for rev in [rev for rev in self.early if rev < next_rev]:
@@ -169,10 +181,34 @@ class RoomChannel:
         rev = envelope.rev
         for subscription in self.subscriptions:
             subscription.offer(frame, rev)
-        if envelope.seq:
+        if envelope.event == "message":
             self.next_seq = envelope.seq + 1
             if self.watchers and envelope.extra:
                 self._tell_watchers(envelope)
+        if self.recent is not None:
+            self._remember(envelope)
+
+    def _restart_recent(self, last_rev: int) -> None:
+        """Keep recent messages from here on (none known yet)."""
+        if self._recent_capacity:
+            self.recent = RecentMessages(self._recent_capacity, next_seq=self.next_seq, last_rev=last_rev)
+
+    def _remember(self, envelope: Envelope) -> None:
+        recent = self.recent
+        assert recent is not None
+        event, seq, rev = envelope.event, envelope.seq, envelope.rev
+        if event == "message":
+            recent.added(seq, rev, payload_of(envelope.frame))
+        elif event == "edit":
+            recent.replaced(seq, rev, payload_of(envelope.frame))
+        elif event == "delete":
+            recent.changed(seq, rev, mark_deleted)
+        elif event == "reaction":
+            data = orjson.loads(envelope.frame)
+            reacted = partial(apply_reaction, data["emoji"], data["user"]["id"], data["added"])
+            recent.changed(seq, rev, reacted)
+        else:  # a change this worker does not know how to apply: never serve a wrong history
+            self._restart_recent(rev)
 
     def _tell_watchers(self, envelope: Envelope) -> None:
         plain: OutFrame | None = None
@@ -188,6 +224,8 @@ class RoomChannel:
                 watcher.push(plain)
 
     def broadcast(self, envelope: Envelope) -> None:
+        if envelope.event == "renamed" and self.next_rev is not None:
+            self._restart_recent(self.next_rev - 1)  # authors' names in it are stale
         if envelope.event == "join":
             self._note_presence(envelope, present=True)
         elif envelope.event == "leave":
@@ -218,6 +256,8 @@ class Hub:
         presence_refresh_seconds: float,
         observe_broadcast: Callable[[float], None] = lambda seconds: None,
         direct_wire: bool = False,
+        recent_messages: int = 0,
+        linger_seconds: float = 0.0,
     ) -> None:
         self.broker = broker
         self.presence = presence
@@ -229,12 +269,18 @@ class Hub:
         self._refresh_seconds = presence_refresh_seconds
         # Whether connections may write straight to their transport (api/realtime/wirecheck.py).
         self.direct_wire = direct_wire
+        # How many of each followed room's newest messages to keep for history frames, and how
+        # long a channel nothing uses stays (with them) for whoever comes back.
+        self._recent_messages = recent_messages
+        self._linger_seconds = linger_seconds
         self._rooms: dict[int, RoomChannel] = {}
         self._connections: set[Connection] = set()
         self._by_user: defaultdict[int, set[Connection]] = defaultdict(set)
-        # Closes of a user's connections (logout-all, revocation, deactivation) of the last
-        # CLOSE_MEMORY_SECONDS: (monotonic time, credential, reason), see `register`.
-        self._recent_closes: dict[int, list[tuple[float, str, CloseReason]]] = {}
+        # Closes and ends of the last CLOSE_MEMORY_SECONDS, (monotonic time, credential, reason)
+        # by what they concern: ("user", id) for a user's connections (logout-all, revocation,
+        # deactivation), ("room", id) and ("member", room, user) for subscriptions. See
+        # `register` and `attach`.
+        self._recent_closes: dict[tuple[Any, ...], list[tuple[float, str, CloseReason]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
 
@@ -255,6 +301,9 @@ class Hub:
             _, late = await asyncio.wait(drains, timeout=grace)
             for drain in late:
                 drain.cancel()
+        for channel in self._rooms.values():
+            if channel.linger is not None:
+                channel.linger.cancel()
         for task in [self._refresher, *self._tasks]:
             if task is not None:
                 task.cancel()
@@ -292,7 +341,7 @@ class Hub:
         reaches it now: between the two, the close had no connection to find."""
         self._connections.add(connection)
         self._by_user[connection.user.id].add(connection)
-        for closed_at, credential, reason in self._recent_closes.get(connection.user.id, ()):
+        for closed_at, credential, reason in self._recent_closes.get(("user", connection.user.id), ()):
             if closed_at >= admitted_at and (not credential or credential == connection.credential):
                 connection.close(reason)
 
@@ -310,14 +359,22 @@ class Hub:
 
     # --- subscriptions -----------------------------------------------------
 
-    async def attach(self, subscription: Subscription) -> None:
+    async def attach(self, subscription: Subscription, *, admitted_at: float) -> None:
         """Make `subscription` the connection's for its room. Live frames queue up in it from
-        now on, before its history is read; then `Subscription.start_live`."""
+        now on, before its history is read; then `Subscription.start_live`. An end of it that
+        came after its admission (`admitted_at`, monotonic) but before this ends it now."""
         channel = await self._open_channel(subscription.room_id)
         connection = subscription.connection
         user = connection.user
+        self._keep(channel)
         channel.subscriptions.add(subscription)
         connection.subscriptions[subscription.room_id] = subscription
+        for key in (("member", channel.room_id, user.id), ("room", channel.room_id)):
+            for ended_at, _, reason in self._recent_closes.get(key, ()):
+                if ended_at >= admitted_at and connection.subscriptions.get(channel.room_id) is subscription:
+                    self.end(subscription, reason)
+        if subscription not in channel.subscriptions:
+            return
         channel.users[user.id] += 1
         if channel.users[user.id] == 1 and await self._arrive(channel.room_id, user):
             await self.publish(self.presence_envelope("join", channel.room_id, user))
@@ -386,6 +443,7 @@ class Hub:
             channel = self._rooms.get(room_id)
             if channel is None:
                 channel = self._new_channel(room_id)
+            self._keep(channel)
             channel.watchers.add(connection)
 
     def unwatch(self, connection: Connection, room_ids: Iterable[int]) -> None:
@@ -395,6 +453,33 @@ class Hub:
             if channel is not None:
                 channel.watchers.discard(connection)
                 self._release(channel)
+
+    # --- recent messages -------------------------------------------------------
+
+    def recent_history(
+        self, room_id: int, *, since: int | None, since_rev: int | None, newest: int, replay: int
+    ) -> History | None:
+        """The history a subscription joining now gets, from the room's recent messages kept
+        here, exactly as of the last change delivered here; None when they cannot tell it."""
+        channel = self._rooms.get(room_id)
+        if channel is None or channel.recent is None or channel.next_rev is None:
+            return None
+        last_seq = channel.next_seq - 1
+        found = channel.recent.history(
+            last_seq=last_seq, since=since, since_rev=since_rev, newest=newest, replay=replay
+        )
+        if found is None:
+            return None
+        return History(found[0], last_seq=last_seq, last_rev=channel.next_rev - 1, truncated=found[1])
+
+    def seed_recent(
+        self, room_id: int, *, last_rev: int, first_seq: int, payloads: list[bytes], revs: list[int]
+    ) -> None:
+        """Messages the database gave a joining subscriber, from `first_seq` to the newest as of
+        `last_rev`: kept when the room's channel stands exactly there."""
+        channel = self._rooms.get(room_id)
+        if channel is not None and channel.recent is not None and channel.next_rev == last_rev + 1:
+            channel.recent.seed(payloads, first_seq=first_seq, revs=revs)
 
     # --- channels ------------------------------------------------------------
 
@@ -407,11 +492,30 @@ class Hub:
                 return channel
 
     def _new_channel(self, room_id: int) -> RoomChannel:
-        channel = self._rooms[room_id] = RoomChannel(room_id)
+        channel = self._rooms[room_id] = RoomChannel(room_id, recent_capacity=self._recent_messages)
         self._spawn(self._position(channel))
         return channel
 
+    def _keep(self, channel: RoomChannel) -> None:
+        if channel.linger is not None:
+            channel.linger.cancel()
+            channel.linger = None
+
     def _release(self, channel: RoomChannel) -> None:
+        """A channel nothing uses stays a little while when it has recent messages to offer
+        (a reconnecting client finds them), then ends."""
+        if not channel.unused or self._rooms.get(channel.room_id) is not channel:
+            return
+        if self._linger_seconds and channel.recent and channel.linger is None:
+            channel.linger = asyncio.get_running_loop().call_later(
+                self._linger_seconds, self._end_channel, channel
+            )
+            return
+        if channel.linger is None:
+            self._end_channel(channel)
+
+    def _end_channel(self, channel: RoomChannel) -> None:
+        channel.linger = None
         if channel.unused and self._rooms.get(channel.room_id) is channel:
             del self._rooms[channel.room_id]
             if channel.gap_timer is not None:
@@ -455,7 +559,7 @@ class Hub:
             return
         if kind is Kind.CLOSE:
             reason = CLOSE_REASONS[envelope.close]
-            self._remember_close(envelope.user_id, envelope.credential, reason)
+            self._remember_close(("user", envelope.user_id), envelope.credential, reason)
             for connection in list(self._by_user.get(envelope.user_id, ())):
                 if not envelope.credential or connection.credential == envelope.credential:
                     connection.close(reason)
@@ -466,6 +570,12 @@ class Hub:
                 if connection.greeted:
                     connection.push(frame)
             return
+        if kind is Kind.END_USER:
+            self._remember_close(
+                ("member", envelope.room_id, envelope.user_id), "", CLOSE_REASONS[envelope.close]
+            )
+        elif kind is Kind.END_ROOM:
+            self._remember_close(("room", envelope.room_id), "", CLOSE_REASONS[envelope.close])
         channel = self._rooms.get(envelope.room_id)
         if channel is None:
             return
@@ -503,12 +613,10 @@ class Hub:
                 elif envelope.event == "read" and room_id in connection.subscriptions:
                     connection.push(frame)
 
-    def _remember_close(self, user_id: int, credential: str, reason: CloseReason) -> None:
+    def _remember_close(self, key: tuple[Any, ...], credential: str, reason: CloseReason) -> None:
         now = time.monotonic()
-        kept = [
-            entry for entry in self._recent_closes.get(user_id, ()) if entry[0] > now - CLOSE_MEMORY_SECONDS
-        ]
-        self._recent_closes[user_id] = [*kept, (now, credential, reason)]
+        kept = [entry for entry in self._recent_closes.get(key, ()) if entry[0] > now - CLOSE_MEMORY_SECONDS]
+        self._recent_closes[key] = [*kept, (now, credential, reason)]
         # Forget the users whose closes are all old, so this never grows without bound.
         for stale in [
             u for u, entries in self._recent_closes.items() if entries[-1][0] <= now - CLOSE_MEMORY_SECONDS
@@ -571,11 +679,15 @@ class Hub:
                 envelopes.append(new_message_envelope(payload, nonce))
                 next_seq += 1
             elif payload["deleted"]:
+                frame = delete_frame(channel.room_id, seq, rev)
                 envelopes.append(
-                    Envelope(Kind.CHANGE, channel.room_id, delete_frame(channel.room_id, seq, rev), rev=rev)
+                    Envelope(Kind.CHANGE, channel.room_id, frame, rev=rev, seq=seq, event="delete")
                 )
             else:
-                envelopes.append(Envelope(Kind.CHANGE, channel.room_id, edit_frame(payload), rev=rev))
+                frame = edit_frame(payload)
+                envelopes.append(
+                    Envelope(Kind.CHANGE, channel.room_id, frame, rev=rev, seq=seq, event="edit")
+                )
         for envelope in envelopes:
             channel.deliver(envelope)
         return True
@@ -701,5 +813,6 @@ def new_message_envelope(payload: Payload, nonce: str | None) -> Envelope:
         seq=seq,
         user_id=author.id,
         user_ids=tuple(payload.get("mentions") or ()),
+        event="message",
         extra=activity_frame(room_id, seq, author),
     )

@@ -5,7 +5,7 @@ Server frames are serialized here, once, to the text that every connection sends
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -290,8 +290,9 @@ def user_payload(user: UserSummary) -> dict[str, Any]:
 
 
 def history_frame(
-    room_id: int, payloads: list[dict[str, Any]], *, last_seq: int, last_rev: int, truncated: bool
+    room_id: int, payloads: Sequence[object], *, last_seq: int, last_rev: int, truncated: bool
 ) -> str:
+    """`payloads`: messages as dicts, or as JSON already (`orjson.Fragment`s)."""
     return dumps(
         {
             "type": "history",
@@ -309,19 +310,26 @@ def presence_frame(room_id: int, users: Iterable[UserSummary]) -> str:
 
 
 def message_frame(payload: dict[str, Any], nonce: str | None) -> str:
-    return dumps(
-        {
-            "type": "message",
-            "room_id": payload["room_id"],
-            "message": payload,
-            "nonce": nonce,
-            "rev": payload["rev"],
-        }
+    message = dumps(payload)
+    return (
+        f'{{"type":"message","room_id":{payload["room_id"]},"message":{message},'
+        f'"nonce":{orjson.dumps(nonce).decode()},"rev":{payload["rev"]}}}'
     )
 
 
 def edit_frame(payload: dict[str, Any]) -> str:
-    return dumps({"type": "edit", "room_id": payload["room_id"], "message": payload, "rev": payload["rev"]})
+    message = dumps(payload)
+    return f'{{"type":"edit","room_id":{payload["room_id"]},"message":{message},"rev":{payload["rev"]}}}'
+
+
+def payload_of(frame: str) -> bytes:
+    """The message's JSON inside a `message` or `edit` frame made above, without parsing it:
+    the frame is built around it, so it starts after a known prefix and ends before the
+    frame's last field (the message's own strings are JSON-escaped, so no `,"nonce":` or
+    `,"rev":` outside them can be inside it)."""
+    start = frame.index(',"message":', len('{"type":"edit","room_id":')) + len(',"message":')
+    end = frame.rindex(',"nonce":') if frame.startswith('{"type":"message"') else frame.rindex(',"rev":')
+    return frame[start:end].encode()
 
 
 def delete_frame(room_id: int, seq: int, rev: int) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -63,6 +64,7 @@ from api.realtime.protocol import (
     ready_frame,
     unsubscribed_frame,
 )
+from api.realtime.recent import History
 from api.realtime.wire import OutFrame
 from api.rooms.models import Membership
 
@@ -178,7 +180,10 @@ class LiveSession:
         self, requests: Sequence[RoomRequest], admitted: Sequence[object] | None = None
     ) -> None:
         """Subscribe to each room: its history and presence frames, then its live frames."""
+        # When access was decided: an end of the subscription after it still applies.
+        admitted_at = self._checked_at
         if admitted is None:
+            admitted_at = time.monotonic()
             async with self._context.db.session() as session:
                 admitted = await access.admit(
                     session, user_id=self._user.id, room_refs=[r.room_id for r in requests]
@@ -191,7 +196,7 @@ class LiveSession:
                 await self._refuse_subscription(request.room_id, verdict)
                 continue
             assert isinstance(verdict, int)
-            subscription = await self._attach(verdict)
+            subscription = await self._attach(verdict, admitted_at)
             if subscription is None:
                 self.connection.push(
                     OutFrame(unsubscribed_frame(request.room_id, TOO_MANY_SUBSCRIPTIONS.reason))
@@ -201,7 +206,7 @@ class LiveSession:
         if accepted:
             await self._start(accepted)
 
-    async def _attach(self, room_id: int) -> Subscription | None:
+    async def _attach(self, room_id: int, admitted_at: float) -> Subscription | None:
         """A new subscription to the room, replacing the connection's old one without a
         presence change; None when the connection holds too many."""
         connection = self.connection
@@ -209,17 +214,76 @@ class LiveSession:
         if old is None and len(connection.subscriptions) >= MAX_SUBSCRIPTIONS:
             return None
         subscription = Subscription(connection, room_id)
-        await self._hub.attach(subscription)
+        await self._hub.attach(subscription, admitted_at=admitted_at)
         if old is not None:
             await self._hub.detach(old)
         return subscription
 
     async def _start(self, accepted: list[tuple[RoomRequest, Subscription]]) -> None:
-        """Read every new subscription's history in one snapshot, send it and the presence,
-        then let its live frames through."""
+        """Send every new subscription its history and presence, then let its live frames
+        through. A history the room's recent messages on this worker hold is sent from them at
+        once; the others are read from the database, all in one snapshot."""
         requests = {subscription.room_id: request for request, subscription in accepted}
-        room_ids = list(requests)
-        snapshots: dict[int, messages.Snapshot | CloseReason] = {}
+        present = await self._present(list(requests))
+        # In the order asked for: once one room's history must be read, the rooms after it wait too.
+        waiting: list[Subscription] = []
+        for _, subscription in accepted:
+            if waiting or not self._go_live(subscription, requests, present):
+                waiting.append(subscription)
+        if not waiting:
+            return
+        histories = await self._read_histories(requests, [s.room_id for s in waiting])
+        for subscription in waiting:
+            history = histories[subscription.room_id]
+            if self.connection.subscriptions.get(subscription.room_id) is not subscription:
+                continue  # ended or replaced while the history was read
+            if isinstance(history, CloseReason):
+                self._hub.end(subscription, history)
+            else:
+                self._go_live(subscription, requests, present, history)
+
+    def _go_live(
+        self,
+        subscription: Subscription,
+        requests: dict[int, RoomRequest],
+        present: dict[int, dict[int, UserSummary]],
+        history: History | None = None,
+    ) -> bool:
+        """Send the history (from the recent messages when none is given) and the presence,
+        and let live frames through; False when there is no history to send yet."""
+        room_id = subscription.room_id
+        if self.connection.subscriptions.get(room_id) is not subscription:
+            return True  # ended at once (it was removed after its admission): nothing to send
+        if history is None:
+            request = requests[room_id]
+            history = self._hub.recent_history(
+                room_id,
+                since=request.since,
+                since_rev=request.since_rev,
+                newest=NEWEST_ON_JOIN,
+                replay=MAX_REPLAY,
+            )
+            if history is None:
+                return False
+        frame = history_frame(
+            room_id,
+            history.messages,
+            last_seq=history.last_seq,
+            last_rev=history.last_rev,
+            truncated=history.truncated,
+        )
+        self.connection.push(OutFrame(frame))
+        self.connection.push(OutFrame(presence_frame(room_id, present.get(room_id, {}).values())))
+        subscription.start_live(history.last_rev)
+        self.connection.greeted = True
+        return True
+
+    async def _read_histories(
+        self, requests: dict[int, RoomRequest], room_ids: list[int]
+    ) -> dict[int, History | CloseReason]:
+        """The histories of these rooms from the database, in one snapshot; each one the room's
+        recent messages here can start from is given to them."""
+        histories: dict[int, History | CloseReason] = {}
         async with self._context.db.snapshot() as session:
             members = set(
                 await session.scalars(
@@ -230,39 +294,16 @@ class LiveSession:
             )
             for room_id in room_ids:
                 # Removed between admission and registration: the end event missed us.
-                snapshots[room_id] = REMOVED
+                histories[room_id] = REMOVED
                 if room_id in members:
-                    snapshots[room_id] = await self._snapshot(session, room_id, requests[room_id])
-        present = await self._present(room_ids)
-        connection = self.connection
-        for _, subscription in accepted:
-            room_id = subscription.room_id
-            if connection.subscriptions.get(room_id) is not subscription:
-                continue  # ended or replaced while the history was read
-            snapshot = snapshots[room_id]
-            if isinstance(snapshot, CloseReason):
-                self._hub.end(subscription, snapshot)
-                continue
-            connection.push(
-                OutFrame(
-                    history_frame(
-                        room_id,
-                        snapshot.messages,
-                        last_seq=snapshot.last_seq,
-                        last_rev=snapshot.last_rev,
-                        truncated=snapshot.truncated,
-                    )
-                )
-            )
-            connection.push(OutFrame(presence_frame(room_id, present.get(room_id, {}).values())))
-            subscription.start_live(snapshot.last_rev)
-            connection.greeted = True
+                    histories[room_id] = await self._snapshot(session, room_id, requests[room_id])
+        return histories
 
     async def _snapshot(
         self, session: AsyncSession, room_id: int, request: RoomRequest
-    ) -> messages.Snapshot | CloseReason:
+    ) -> History | CloseReason:
         try:
-            return await messages.snapshot(
+            snapshot = await messages.snapshot(
                 session,
                 room_id=room_id,
                 since=request.since,
@@ -272,6 +313,22 @@ class LiveSession:
             )
         except NotFound:
             return ROOM_DELETED
+        # Serialized once: for the frame, and for the room's recent messages here.
+        payloads = [orjson.dumps(payload, option=orjson.OPT_UTC_Z) for payload in snapshot.messages]
+        if request.since_rev is None and snapshot.messages:  # a run of seqs up to the newest
+            self._hub.seed_recent(
+                room_id,
+                last_rev=snapshot.last_rev,
+                first_seq=snapshot.messages[0]["seq"],
+                payloads=payloads,
+                revs=[payload["rev"] for payload in snapshot.messages],
+            )
+        return History(
+            [orjson.Fragment(p) for p in payloads],
+            last_seq=snapshot.last_seq,
+            last_rev=snapshot.last_rev,
+            truncated=snapshot.truncated,
+        )
 
     async def _present(self, room_ids: list[int]) -> dict[int, dict[int, UserSummary]]:
         try:

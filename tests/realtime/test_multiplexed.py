@@ -344,3 +344,17 @@ async def test_a_room_socket_is_not_sent_user_frames(
     async with joined(live_server, ada, room_id) as client:
         await create_room(http, ada)
         await client.expect_silence()
+
+
+async def test_a_member_kicked_and_back_subscribes_again_on_the_same_connection(
+    live_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    ada, bob, room_id = await pair_in_room(http)
+    async with multiplexed(live_server, bob) as client:
+        await client.subscribe(room_id)
+        await http.delete(f"/api/rooms/{room_id}/members/{bob.id}", headers=ada.headers)
+        assert (await client.recv_type("unsubscribed"))["reason"] == "removed"
+        await join(http, bob, room_id)
+        history, _ = await client.subscribe(room_id)  # the kick before it does not end this one
+        await send(http, ada, room_id, "welcome back")
+        assert (await client.recv_type("message"))["message"]["body"] == "welcome back"

@@ -114,6 +114,7 @@ def make_hub(database: FakeDatabase) -> Hub:
         queue_frames=100,
         gap_fill_seconds=0.05,
         presence_refresh_seconds=60,
+        recent_messages=100,
     )
 
 
@@ -201,6 +202,13 @@ async def test_catching_up_after_an_outage_delivers_every_kind_of_change_once_in
             ("edit", 7),
         ]
         assert recorder.frames[2]["message"]["body"] == "one, edited twice"
+        # What the channel now keeps agrees: seq 4 is known as the database has it; older
+        # messages were not followed, so a history from before it is read from the database.
+        after_3 = hub.recent_history(ROOM, since=3, since_rev=None, newest=50, replay=1000)
+        assert after_3 is not None and (after_3.last_seq, after_3.last_rev) == (4, 7)
+        assert [orjson.loads(orjson.dumps(m))["body"] for m in after_3.messages] == ["four"]
+        assert hub.recent_history(ROOM, since=None, since_rev=None, newest=50, replay=1000) is None
+        assert hub.recent_history(ROOM, since=None, since_rev=4, newest=50, replay=1000) is None
         hub.deliver(change(6, seq=4))  # a late duplicate
         hub.deliver(change(8, seq=5))
         assert recorder.revs == [5, 6, 7, 8]
