@@ -7,15 +7,21 @@
 
 const key = (userId) => `hubbub.outbox.${userId}`;
 
-/** One unsent message as stored: {nonce, body, createdAt (ISO), failed, error}. */
+/** One unsent message as stored: {nonce, body, replyTo (a seq or null), createdAt (ISO), failed, error}. */
 function record(item) {
   return {
     nonce: item.nonce,
     body: item.body,
+    replyTo: asSeq(item.replyTo),
     createdAt: new Date(item.createdAt).toISOString(),
     failed: Boolean(item.failed),
     error: item.error || '',
   };
+}
+
+/** The seq a message answers, when it is one (stored values are not trusted). */
+export function asSeq(value) {
+  return Number.isSafeInteger(value) && value > 0 ? value : null;
 }
 
 function valid(entry) {
