@@ -38,7 +38,8 @@ export class Outbox {
   /** The unsent messages of one room, oldest first. */
   list(roomId) {
     const entries = this.#read()[String(roomId)];
-    return Array.isArray(entries) ? entries.filter(valid) : [];
+    // What another version of the page stored, or anyone who could write to it: checked.
+    return Array.isArray(entries) ? entries.filter(valid).map((entry) => ({ ...entry, replyTo: asSeq(entry.replyTo) })) : [];
   }
 
   /** The rooms that have unsent messages. */

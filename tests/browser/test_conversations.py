@@ -175,9 +175,14 @@ async def test_two_people_react_and_see_each_others_reactions_live(
         await expect(picker.locator(".field-error")).to_contain_text(why)
     await field.fill("🦄")
     await field.press("Enter")
-    await expect(message(grace_page, "We ship on Thursday.").get_by_role("button", name="🦄 1: Ada Lovelace")).to_be_visible()
+    await expect(
+        message(grace_page, "We ship on Thursday.").get_by_role("button", name="🦄 1: Ada Lovelace")
+    ).to_be_visible()
     stored = (await ada.call("GET", f"/api/rooms/{room['id']}/messages/1"))["reactions"]
     assert [(r["emoji"], r["count"]) for r in stored] == [("👍", 1), ("🦄", 1)]
+    # Whatever the server takes is shown as text, markup included.
+    await grace.call("PUT", f"/api/rooms/{room['id']}/messages/1/reactions/%3Cb%3Ehi%3Cb%3E")
+    await expect(shipping.get_by_role("button", name="<b>hi<b> 1: Grace Hopper")).to_have_text("<b>hi<b>1")
 
     # A message deleted while the picker is open: the page says so, nothing breaks.
     cake = message(ada_page, "Cake after?")
@@ -208,15 +213,19 @@ async def test_a_direct_conversation_starts_from_a_members_entry_or_by_username(
     direct = page.get_by_role("list", name="Direct messages")
 
     # From Grace's entry among the members: the conversation opens, selected in the sidebar.
-    await page.locator('.member[data-username="grace"]').get_by_role(
-        "button", name="Send Grace Hopper a direct message"
-    ).click()
+    await (
+        page.locator('.member[data-username="grace"]')
+        .get_by_role("button", name="Send Grace Hopper a direct message")
+        .click()
+    )
     await expect(page.locator("#room-title")).to_have_text("grace")
     await expect_connected(page)
     await expect(direct.locator(".room-link.active")).to_have_accessible_name("Direct message with grace")
     await send(page, "Got a minute?")
     await expect(message(page, "Got a minute?")).to_be_visible()
-    [mine] = [entry for entry in await grace.call("GET", "/api/me/rooms") if entry["room"]["kind"] == "direct"]
+    [mine] = [
+        entry for entry in await grace.call("GET", "/api/me/rooms") if entry["room"]["kind"] == "direct"
+    ]
     assert mine["room"]["name"] == "ada, grace"
 
     # By username, from the dialog: a wrong one is explained, then Linus's opens.
@@ -287,6 +296,16 @@ async def test_search_finds_words_and_opens_the_room_at_the_message(
     await field.press("Control+f")
     assert await page.evaluate("window.__found") == [True, False]
 
+    # Nothing but operators and quotes is no search; with them, words are still found.
+    await field.fill('"* NEAR -')
+    await expect(dialog.locator(".search-status")).to_have_text("No messages match.")
+    await field.fill('"*()-')
+    await expect(dialog.locator(".search-status")).to_have_text(
+        "Type a word: searches look for letters and digits."
+    )
+    await field.fill('fri* -"deplo"')
+    await expect(results).to_have_count(1)
+
     # Newest first, a page at a time.
     await field.fill("deploy")
     await expect(results).to_have_count(20)
@@ -294,7 +313,9 @@ async def test_search_finds_words_and_opens_the_room_at_the_message(
     await dialog.get_by_role("button", name="More results").click()
     await expect(results).to_have_count(27)
     await expect(dialog.get_by_role("status")).to_have_text("27 messages found.")
-    await expect(results.last.locator(".result-body")).to_have_text("Deploy on Friday after the freeze, not before")
+    await expect(results.last.locator(".result-body")).to_have_text(
+        "Deploy on Friday after the freeze, not before"
+    )
 
     # Choosing one opens its room at it, with the messages around it, highlighted.
     await field.fill("freeze")
@@ -321,4 +342,3 @@ async def test_search_finds_words_and_opens_the_room_at_the_message(
     await expect(field).to_have_value("freeze")
     await expect(results).to_have_count(1)
     await context.close()
-

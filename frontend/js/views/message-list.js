@@ -440,7 +440,7 @@ export class MessageList {
         class: ['msg', mine ? 'mine' : '', ...classes.split(' ')].filter(Boolean).join(' '),
         dataset,
         tabindex: focusable ? '-1' : null,
-        'aria-keyshortcuts': focusable ? 'R + E Delete ArrowUp ArrowDown Home End Escape' : null,
+        'aria-keyshortcuts': focusable ? 'R Plus E Delete ArrowUp ArrowDown Home End Escape' : null,
       },
       h('div', { class: 'msg-gutter' }, avatar(author), timeEl(date, 'msg-gutter-time')),
       h(

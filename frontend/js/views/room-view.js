@@ -119,6 +119,9 @@ export class RoomView {
     room.addEventListener('members', () => {
       this.#renderCount();
       this.#renderSettingsButton();
+      // Names, bots and @mentions on the messages come from the members (drawn again only
+      // where they changed).
+      if (this.content.contains(this.list.el)) this.list.render('update');
     });
     room.addEventListener('access', () => {
       this.#renderAccess();

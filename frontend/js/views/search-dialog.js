@@ -55,7 +55,7 @@ export function searchDialog({ state, rooms, me, room, onOpen }) {
       h(
         'div',
         { class: 'search-options' },
-        here ? h('label', { class: 'search-here', for: hereId }, here, `Only in ${roomLabel(room.room, me)}`) : null,
+        here ? h('label', { class: 'search-here', for: hereId }, here, `${room.isDirect ? 'Only with' : 'Only in'} ${roomLabel(room.room, me)}`) : null,
         h('p', { class: 'field-hint', id: `${inputId}-hint` }, 'Finds messages with every word, or words that start with them.'),
       ),
       status,
@@ -145,6 +145,10 @@ export function searchDialog({ state, rooms, me, room, onOpen }) {
       event.preventDefault();
       clearTimeout(timer);
       load();
+    } else if (event.key === 'Escape') {
+      // (A search field would clear itself first: the query is kept for next time anyway.)
+      event.preventDefault();
+      dialog.close();
     } else if (event.key === 'ArrowDown') {
       const first = list.querySelector('a.result');
       if (first) {
