@@ -286,7 +286,9 @@ export class RoomSession extends EventTarget {
         const near = !timeline.hasNewer && oldest !== null && seq < oldest && oldest - seq <= NEAR_PAGES * PAGE;
         for (let page = 0; near && page <= NEAR_PAGES && timeline.hasOlder && !timeline.shows(seq); page += 1) {
           if (this.#target !== seq) return;
+          const before = timeline.oldestSeq;
           await this.loadOlder();
+          if (timeline.oldestSeq === before) break; // it failed (and said so)
         }
         if (!timeline.shows(seq) && this.#target === seq) await this.#loadAround(seq);
       }

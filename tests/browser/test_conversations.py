@@ -342,3 +342,29 @@ async def test_search_finds_words_and_opens_the_room_at_the_message(
     await expect(field).to_have_value("freeze")
     await expect(results).to_have_count(1)
     await context.close()
+
+
+async def test_reacting_too_fast_is_explained(browser: Browser, server: RestartableServer) -> None:
+    """Reactions count against the send limit (SPEC): the 429 is said, with its wait."""
+    limited = RestartableServer(server.settings.model_copy(update={"send_rate": 0.01, "send_burst": 2}))
+    await limited.start()
+    try:
+        ada = await person(limited.http_url, "ada", "Ada Lovelace")
+        room = await ada.create_room("plans")
+        await limited.seed(room, ada, ["React to this"])
+        context = await browser.new_context(viewport=DESKTOP)
+        page = await context.new_page()
+        await log_in(page, limited.http_url, "ada", path=f"/#/rooms/{room['id']}")
+        await expect_connected(page)
+        target = message(page, "React to this")
+        for name, shown in (("thumbs up", 1), ("party popper", 2), ("rocket", 2)):
+            await target.focus()
+            await page.keyboard.press("+")
+            await page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name=name).click()
+            await expect(target.locator(".reaction:not(.reaction-add)")).to_have_count(shown)
+        await expect(page.locator(".toast")).to_have_text(
+            re.compile(r"^You're reacting too fast\. Try again in \d")
+        )
+        await context.close()
+    finally:
+        await limited.stop()

@@ -180,7 +180,7 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
             await page.keyboard.press("Escape")
             await expect(picker).to_have_count(0)
 
-        # Searching: the results, and the room opened at one (older than those loaded).
+        # Searching: the results, and the room opened at one, highlighted.
         for scheme, viewport, name in (
             ("light", DESKTOP, "search-desktop-light"),
             ("dark", PHONE, "search-phone-dark"),

@@ -4,10 +4,10 @@
 // bottom of a window onto older messages), and edits in place. Every message is drawn by
 // #messageNode, in this one place: what it answers, its reactions, its actions.
 //
-// The keyboard: Tab reaches one message (the newest); the arrow keys, Home and End move
-// between messages; on a message, R replies, + reacts, E edits
-// one's own, Delete deletes it, Escape goes back to the message box; Tab then reaches
-// that message's buttons.
+// The keyboard: Tab (or Shift+Tab from the message box) reaches one message, the newest;
+// the arrow keys, Home and End move between messages; on a message, R replies, + reacts,
+// E edits one's own, Delete deletes it, Escape goes back to the message box, and Tab
+// reaches that message's buttons.
 
 import { h, replace, srOnly, uniqueId } from '../dom.js';
 import { dayKey, dayLabel, displayName, formatFull, formatTime, isDirect, oneLine, parseTime, roomIcon, roomLabel } from '../format.js';
@@ -326,16 +326,12 @@ export class MessageList {
     }
   }
 
-  /**
-   * The room's usernames, for marking mentions, and its members' names and bots, for
-   * reactions and badges (messages are drawn again when they change).
-   */
+  /** The room's usernames, for marking mentions (drawn again when they change). */
   #updatePeople() {
     const me = this.room.me.username.toLowerCase();
     const usernames = new Set(this.room.members.map((m) => m.user.username.toLowerCase()));
     usernames.add(me);
-    const names = this.room.members.map((m) => `${m.user.id}:${m.user.is_bot ? 'b' : ''}:${displayName(m.user)}`).sort();
-    const key = [...[...usernames].sort(), ...names].join(' ');
+    const key = [...usernames].sort().join(' ');
     if (key === this.peopleKey) return;
     this.peopleKey = key;
     this.people = { usernames, me };
@@ -401,14 +397,17 @@ export class MessageList {
     const m = entry.message;
     const editing = this.editing === m.seq;
     const original = m.reply_to ? this.room.original(m.reply_to) : null;
+    // What the members decide is in it only where it matters, so that the members' list
+    // arriving does not draw every message again.
     const sig = [
       m.body,
       m.edited_at,
       m.deleted,
       displayName(m.author),
       (m.mentions ?? []).join(','),
-      this.peopleKey,
-      JSON.stringify(m.reactions ?? []),
+      m.body.includes('@') ? this.peopleKey : '',
+      this.room.isBot(m.author.id),
+      (m.reactions ?? []).map((r) => `${r.emoji}\u0001${r.users.map((id) => this.room.nameOf(id) ?? '').join('\u0001')}`).join('\u0002'),
       m.reply_to ? quoteSig(original) : '',
       this.canDelete(),
       editing,

@@ -33,7 +33,8 @@ export function searchDialog({ state, rooms, me, room, onOpen }) {
     'aria-describedby': `${inputId}-hint`,
   });
   input.value = state.q ?? '';
-  const here = room ? h('input', { id: hereId, type: 'checkbox', checked: Boolean(state.here) }) : null;
+  // The open room, when I am one of its members (a search of another's room is a 404).
+  const here = room?.access === 'member' ? h('input', { id: hereId, type: 'checkbox', checked: Boolean(state.here) }) : null;
   const status = h('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
   const list = h('ul', { class: 'result-list', id: 'search-results', 'aria-label': 'Search results' });
   const more = h('div', { class: 'result-more' });
