@@ -5,9 +5,11 @@ entry or by username, and a search result opens its room at the message."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
+import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.support import (
@@ -183,6 +185,18 @@ async def test_two_people_react_and_see_each_others_reactions_live(
     # Whatever the server takes is shown as text, markup included.
     await grace.call("PUT", f"/api/rooms/{room['id']}/messages/1/reactions/%3Cb%3Ehi%3Cb%3E")
     await expect(shipping.get_by_role("button", name="<b>hi<b> 1: Grace Hopper")).to_have_text("<b>hi<b>1")
+
+    # Fifty different ones is the most a message takes: the 51st is explained.
+    async with httpx.AsyncClient(base_url=url, headers=grace.headers, timeout=10) as http:
+        path = f"/api/rooms/{room['id']}/messages/1/reactions"
+        answers = await asyncio.gather(*(http.put(f"{path}/r{n}") for n in range(47)))
+    assert {answer.status_code for answer in answers} == {200}
+    await expect(shipping.locator(".reaction:not(.reaction-add)")).to_have_count(50)
+    await shipping.focus()
+    await ada_page.keyboard.press("+")
+    await picker.get_by_role("button", name="party popper").click()
+    await expect(ada_page.locator(".toast")).to_have_text(re.compile("has 50 different reactions already"))
+    await ada_page.locator(".toast").get_by_role("button", name="Dismiss").click()
 
     # A message deleted while the picker is open: the page says so, nothing breaks.
     cake = message(ada_page, "Cake after?")
