@@ -22,6 +22,7 @@ from tests.browser.support import (
     message,
     person,
     send,
+    shown_seqs,
     unlabelled_controls,
 )
 
@@ -382,3 +383,31 @@ async def test_reacting_too_fast_is_explained(browser: Browser, server: Restarta
         await context.close()
     finally:
         await limited.stop()
+
+
+async def test_opened_far_back_the_room_pages_down_to_the_newest_each_message_once(
+    browser: Browser, server: RestartableServer
+) -> None:
+    url = server.http_url
+    ada = await person(url, "ada", "Ada Lovelace")
+    room = await ada.create_room("ops")
+    await server.seed(room, ada, [f"message {n}" for n in range(1, 401)])
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    # An address that opens the room at a message (what search results and mentions link to).
+    await log_in(page, url, "ada", path=f"/#/rooms/{room['id']}/messages/20")
+    await expect_connected(page)
+    await expect(page.locator('.msg[data-seq="20"]')).to_be_focused()
+    assert (await shown_seqs(page))[-1] < 200
+    await expect(page).to_have_url(re.compile(rf"#/rooms/{room['id']}$"))
+    await ada.say(room, "said meanwhile")
+
+    async def to_the_bottom() -> list[int]:
+        await page.locator("#timeline").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+        return await shown_seqs(page)
+
+    seqs = await eventually(to_the_bottom, lambda seqs: seqs[-1] == 401, timeout=20)
+    assert seqs == list(range(seqs[0], 402))
+    await expect(message(page, "said meanwhile")).to_be_visible()
+    await expect(page.get_by_role("button", name="Jump to latest")).to_be_hidden()
+    await context.close()
