@@ -45,9 +45,44 @@ export const api = {
     if (after !== undefined && after !== null) query.set('after', String(after));
     return session.authed('GET', `${room(roomId)}/messages?${query}`);
   },
-  sendMessage: (roomId, body, nonce) =>
-    session.authed('POST', `${room(roomId)}/messages`, { json: { body, nonce } }),
+  /** `replyTo`: the seq of the message of this room it answers (or null). */
+  sendMessage: (roomId, body, nonce, replyTo = null) =>
+    session.authed('POST', `${room(roomId)}/messages`, { json: replyTo ? { body, nonce, reply_to: replyTo } : { body, nonce } }),
+  /** One message by its seq (a deleted one too). */
+  message: (roomId, seq) => session.authed('GET', `${room(roomId)}/messages/${id(seq)}`),
   editMessage: (roomId, seq, body) =>
     session.authed('PATCH', `${room(roomId)}/messages/${id(seq)}`, { json: { body } }),
   deleteMessage: (roomId, seq) => session.authed('DELETE', `${room(roomId)}/messages/${id(seq)}`),
+
+  /** Add my reaction: the message after. `emoji` is percent-encoded in the path. */
+  react: (roomId, seq, emoji) => session.authed('PUT', reactionPath(roomId, seq, emoji)),
+  /** Take my reaction back (also when it was not there). */
+  unreact: (roomId, seq, emoji) => session.authed('DELETE', reactionPath(roomId, seq, emoji)),
+
+  /** The direct room of me and `username` (made the first time). */
+  openDirect: (username) => session.authed('POST', '/api/direct', { json: { username } }),
+
+  /** {messages, has_more}, newest first; `before`: the id of the last message of the page before. */
+  search: ({ q, roomId = null, before = null, limit = 20 }, { signal } = {}) => {
+    const query = new URLSearchParams({ q, limit: String(limit) });
+    if (roomId !== null) query.set('room_id', String(roomId));
+    if (before !== null) query.set('before', String(before));
+    return session.authed('GET', `/api/search?${query}`, { signal });
+  },
+  /** {messages, has_more}: messages that mention me, newest first. */
+  mentions: ({ before = null, limit = 30 } = {}) => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (before !== null) query.set('before', String(before));
+    return session.authed('GET', `/api/me/mentions?${query}`);
+  },
+
+  // Site admins.
+  invites: () => session.authed('GET', '/api/admin/invites'),
+  createInvite: ({ uses, expiresDays }) =>
+    session.authed('POST', '/api/admin/invites', { json: { uses, expires_days: expiresDays } }),
+  revokeInvite: (inviteId) => session.authed('DELETE', `/api/admin/invites/${id(inviteId)}`),
 };
+
+function reactionPath(roomId, seq, emoji) {
+  return `${room(roomId)}/messages/${id(seq)}/reactions/${encodeURIComponent(emoji)}`;
+}

@@ -13,6 +13,10 @@ const FIELD_NAMES = {
   current_password: 'Current password',
   new_password: 'New password',
   invite: 'Invite code',
+  q: 'Search',
+  uses: 'Uses',
+  expires_days: 'Days until it expires',
+  emoji: 'Reaction',
 };
 
 /** Friendlier wording for the validation messages pydantic produces. */
@@ -34,7 +38,8 @@ export function describeField(field, message) {
 
 /**
  * action: login, signup, createRoom, updateRoom, deleteRoom, join, leave, invite, role, kick, ban,
- * unban, send, edit, delete, load, members, profile, password, logoutAll
+ * unban, send, edit, delete, load, members, profile, password, logoutAll, react, direct,
+ * search, createInvite, revokeInvite
  */
 export function describeError(error, action = 'load') {
   if (!error || typeof error.status !== 'number') return 'Something went wrong. Please try again.';
@@ -52,6 +57,7 @@ export function describeError(error, action = 'load') {
     if (action === 'login') return `Too many failed attempts for this username. Try again in ${wait}.`;
     if (action === 'password') return `Too many wrong passwords. Try again in ${wait}.`;
     if (action === 'signup') return `Too many accounts were created from your network address. Try again in ${wait}.`;
+    if (action === 'react') return `You're reacting too fast. Try again in ${wait}.`;
     return `You're going too fast. Try again in ${wait}.`;
   }
   switch (action) {
@@ -116,6 +122,21 @@ export function describeError(error, action = 'load') {
     case 'delete':
       if (status === 403) return "You can't delete this message.";
       if (status === 404) return 'That message no longer exists.';
+      break;
+    case 'react':
+      if (status === 409 && /deleted/i.test(detail)) return 'That message was deleted: it takes no reactions.';
+      if (status === 409) return 'That message has 50 different reactions already. Add yours to one of them.';
+      if (status === 404) return 'That message no longer exists.';
+      if (status === 403) return 'Only members of the room can react.';
+      break;
+    case 'direct':
+      if (status === 404) return 'Nobody has that username, or the account is deactivated.';
+      break;
+    case 'search':
+      if (status === 404) return 'That room is no longer one of yours.';
+      break;
+    case 'revokeInvite':
+      if (status === 404) return 'That invitation was already revoked.';
       break;
     default:
       break;

@@ -74,6 +74,12 @@ export function formatClock(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** A message's text on one line, cut to `max` characters (for quotes and previews). */
+export function oneLine(text, max = 160) {
+  const line = String(text).replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 /** Length as the server counts it: Unicode code points. */
 export function codePoints(text) {
   return [...text].length;

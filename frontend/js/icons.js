@@ -38,6 +38,11 @@ const SHAPES = {
   monitor: [['rect', { x: 2, y: 3, width: 20, height: 14, rx: 2 }], ['path', 'M8 21h8M12 17v4']],
   phone: [['rect', { x: 6, y: 2, width: 12, height: 20, rx: 2 }], ['path', 'M11 18h2']],
   compass: [['circle', { cx: 12, cy: 12, r: 9 }], ['path', 'm15.5 8.5-2 5-5 2 2-5Z']],
+  reply: [['path', 'M9 16 4 11l5-5'], ['path', 'M20 19v-3a5 5 0 0 0-5-5H4']],
+  smile: [['circle', { cx: 12, cy: 12, r: 9 }], ['path', 'M8.5 14.5s1.3 1.8 3.5 1.8 3.5-1.8 3.5-1.8M9 9.5h.01M15 9.5h.01']],
+  megaphone: [['path', 'M3 10.5v3a1 1 0 0 0 1 1h2.5L12 19V5L6.5 9.5H4a1 1 0 0 0-1 1Z'], ['path', 'M15.5 9a4 4 0 0 1 0 6M18.5 6a8 8 0 0 1 0 12']],
+  mail: [['rect', { x: 3, y: 5, width: 18, height: 14, rx: 2 }], ['path', 'm3.5 7 8.5 6 8.5-6']],
+  copy: [['rect', { x: 9, y: 9, width: 11, height: 11, rx: 2 }], ['path', 'M5 15H4.5A1.5 1.5 0 0 1 3 13.5v-9A1.5 1.5 0 0 1 4.5 3h9A1.5 1.5 0 0 1 15 4.5V5']],
 };
 
 export function icon(name, { size = 18, label } = {}) {

@@ -7,15 +7,21 @@
 
 const key = (userId) => `hubbub.outbox.${userId}`;
 
-/** One unsent message as stored: {nonce, body, createdAt (ISO), failed, error}. */
+/** One unsent message as stored: {nonce, body, replyTo (a seq or null), createdAt (ISO), failed, error}. */
 function record(item) {
   return {
     nonce: item.nonce,
     body: item.body,
+    replyTo: asSeq(item.replyTo),
     createdAt: new Date(item.createdAt).toISOString(),
     failed: Boolean(item.failed),
     error: item.error || '',
   };
+}
+
+/** The seq a message answers, when it is one (stored values are not trusted). */
+export function asSeq(value) {
+  return Number.isSafeInteger(value) && value > 0 ? value : null;
 }
 
 function valid(entry) {
@@ -32,7 +38,8 @@ export class Outbox {
   /** The unsent messages of one room, oldest first. */
   list(roomId) {
     const entries = this.#read()[String(roomId)];
-    return Array.isArray(entries) ? entries.filter(valid) : [];
+    // What another version of the page stored, or anyone who could write to it: checked.
+    return Array.isArray(entries) ? entries.filter(valid).map((entry) => ({ ...entry, replyTo: asSeq(entry.replyTo) })) : [];
   }
 
   /** The rooms that have unsent messages. */

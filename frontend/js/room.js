@@ -2,8 +2,9 @@
 // where I stopped reading, and the actions a person can take in it.
 //
 // Events: timeline ({reason}), connection ({state, retryAt, code, reason}),
-// members, typing, access ({status}), older ({loading}), problem ({message}), room,
-// news ({message}: a new message arrived live).
+// members, typing, access ({status}), older ({loading}), newer ({loading}), problem
+// ({message}), room, news ({message}: a new message arrived live), jump ({seq}: the
+// message asked for by goTo() is shown now).
 //
 // Live frames come through a channel (see socket.js: `start(position)`, `stop()`,
 // `send(frame)`, `resubscribe()`, `connected`, and `frame` and `state` events), so this
@@ -24,12 +25,16 @@ const LEAVE_NOTICE_DELAY_MS = 8000; // a leave followed by a join within this is
 const QUIET_AFTER_RECONNECT_MS = 30_000;
 const MAX_SEND_ATTEMPTS = 4;
 const DIVIDER_PAGES = 4; // pages of older messages loaded, at most, to show where reading stopped
+const NEAR_PAGES = 4; // a message this many pages older than those shown is reached by paging back
+const PAGE = 50;
+const AROUND = 25; // messages on each side of one opened far back
 
 const SEND_ERRORS = {
   empty_body: "Can't send an empty message.",
   body_too_long: 'This message is too long (4000 characters at most).',
   invalid_body: 'This message contains characters that are not allowed.',
   invalid_frame: 'This message could not be sent.',
+  invalid_reply: 'The message this answers is not in this room.',
   unavailable: "Not sent: the server's database is unavailable.",
 };
 
@@ -47,6 +52,7 @@ export class RoomSession extends EventTarget {
     this.outbox = outbox;
     this.timeline = new Timeline(me.id);
     this.members = [];
+    this.memberById = new Map(); // user id -> member ({user: {…, is_bot}, role, …})
     this.membersLoaded = false;
     this.online = new Map(); // user id -> user
     this.typing = new Map(); // user id -> {user, timer}
@@ -54,6 +60,7 @@ export class RoomSession extends EventTarget {
     this.access = 'unknown'; // unknown | member | not-member | gone | removed | left | banned | error
     this.connection = { state: State.CONNECTING };
     this.loadingOlder = false;
+    this.loadingNewer = false;
     this.historyLastSeq = null;
     this.lastRev = null; // the newest change seen: where a reconnect resumes
     this.readSeq = readSeq;
@@ -78,6 +85,10 @@ export class RoomSession extends EventTarget {
   #quietUntil = 0;
   #membersTimer = null;
   #askedRev = null; // the rev the current subscription started after: its history is a replay
+  #newerLoad = null;
+  #target = null; // the seq goTo() is on its way to
+  #originals = new Map(); // seq -> message: originals of replies that are not loaded
+  #fetching = new Set(); // seqs of those on their way
 
   start() {
     this.channel.addEventListener('frame', this.#onFrame);
@@ -170,6 +181,7 @@ export class RoomSession extends EventTarget {
       const members = await api.members(this.room.id);
       if (this.closed) return;
       this.members = members;
+      this.memberById = new Map(members.map((m) => [m.user.id, m]));
       this.membersLoaded = true;
       this.online = new Map(members.filter((m) => m.online).map((m) => [m.user.id, m.user]));
       if (this.channel.connected) this.online.set(this.me.id, this.me);
@@ -195,6 +207,18 @@ export class RoomSession extends EventTarget {
     }
   }
 
+  /** A bot's account (known from the room's members; messages' authors do not say). */
+  isBot(userId) {
+    return Boolean(this.memberById.get(userId)?.user.is_bot);
+  }
+
+  /** What to call someone here: "you", a member's name, or null for someone who left. */
+  nameOf(userId) {
+    if (userId === this.me.id) return 'you';
+    const member = this.memberById.get(userId);
+    return member ? displayName(member.user) : null;
+  }
+
   /** The page before the oldest message shown; callers at once share one request. */
   loadOlder() {
     const oldest = this.timeline.oldestSeq;
@@ -204,7 +228,7 @@ export class RoomSession extends EventTarget {
     this.#emit('older', { loading: true });
     this.#olderLoad = (async () => {
       try {
-        const page = await api.messages(this.room.id, { before: oldest, limit: 50 });
+        const page = await api.messages(this.room.id, { before: oldest, limit: PAGE });
         if (!this.closed) this.timeline.prepend(page.messages, page.has_more);
       } catch (error) {
         if (error.name !== 'SessionEnded') this.#problem(describeError(error, 'load'));
@@ -217,10 +241,140 @@ export class RoomSession extends EventTarget {
     return this.#olderLoad;
   }
 
+  /** The page after a window onto older messages (see Timeline); callers at once share one. */
+  loadNewer() {
+    const after = this.timeline.gapAfter;
+    if (this.#newerLoad) return this.#newerLoad;
+    if (after === null) return Promise.resolve();
+    this.loadingNewer = true;
+    this.#emit('newer', { loading: true });
+    this.#newerLoad = (async () => {
+      try {
+        const page = await api.messages(this.room.id, { after, limit: PAGE });
+        if (!this.closed && this.timeline.gapAfter === after) this.timeline.appendNewer(page.messages, page.has_more);
+      } catch (error) {
+        if (error.name !== 'SessionEnded') this.#problem(describeError(error, 'load'));
+      } finally {
+        this.loadingNewer = false;
+        this.#newerLoad = null;
+        this.#emit('newer', { loading: false });
+      }
+    })();
+    return this.#newerLoad;
+  }
+
+  /** Leave a window onto older messages for the newest ones. */
+  showNewest() {
+    this.#target = null;
+    this.timeline.dropWindow();
+  }
+
+  /**
+   * Show the message `seq` (a search result, a mention, the original of a reply): loaded
+   * first when it is not (older pages when it is near those shown, otherwise the messages
+   * around it), then the `jump` event says it is there. The latest call wins.
+   */
+  async goTo(seq) {
+    this.#target = seq;
+    if (this.historyLastSeq === null) return; // the first history brings us back here
+    const timeline = this.timeline;
+    try {
+      if (!timeline.shows(seq) && timeline.get(seq) && timeline.hasNewer) {
+        timeline.dropWindow(); // among the newest, beyond the window
+      } else if (!timeline.shows(seq)) {
+        const oldest = timeline.oldestSeq;
+        const near = !timeline.hasNewer && oldest !== null && seq < oldest && oldest - seq <= NEAR_PAGES * PAGE;
+        for (let page = 0; near && page <= NEAR_PAGES && timeline.hasOlder && !timeline.shows(seq); page += 1) {
+          if (this.#target !== seq) return;
+          const before = timeline.oldestSeq;
+          await this.loadOlder();
+          if (timeline.oldestSeq === before) break; // it failed (and said so)
+        }
+        if (!timeline.shows(seq) && this.#target === seq) await this.#loadAround(seq);
+      }
+    } catch (error) {
+      if (error.name !== 'SessionEnded' && this.#target === seq) this.#problem(describeError(error, 'load'));
+      if (this.#target === seq) this.#target = null;
+      return;
+    }
+    if (this.#target !== seq || this.closed) return;
+    this.#target = null;
+    if (timeline.shows(seq)) this.#emit('jump', { seq });
+    else this.#problem('That message is not in this room any more.');
+  }
+
+  async #loadAround(seq) {
+    const [before, after] = await Promise.all([
+      api.messages(this.room.id, { before: seq + 1, limit: AROUND }),
+      api.messages(this.room.id, { after: seq, limit: AROUND }),
+    ]);
+    if (this.closed || this.#target !== seq) return;
+    this.timeline.showWindow([...before.messages, ...after.messages], { hasOlder: before.has_more, hasNewer: after.has_more });
+  }
+
+  /**
+   * The message a reply answers, as far as it is known here; null while it is fetched
+   * (a `timeline` event follows), `{missing: true}` when the server has none.
+   */
+  original(seq) {
+    const held = this.timeline.get(seq) ?? this.#originals.get(seq);
+    if (held) return held;
+    if (!this.#fetching.has(seq)) {
+      this.#fetching.add(seq);
+      api.message(this.room.id, seq).then(
+        (message) => this.#noteOriginal(message),
+        (error) => {
+          if (error.status !== 404) {
+            this.#fetching.delete(seq); // asked again the next time it is drawn
+            return;
+          }
+          this.#originals.set(seq, { seq, missing: true });
+          this.#emit('timeline', { reason: 'update' });
+        },
+      );
+    }
+    return null;
+  }
+
+  #noteOriginal(message) {
+    const known = this.#originals.get(message.seq);
+    if (known && typeof known.rev === 'number' && message.rev < known.rev) return;
+    this.#originals.set(message.seq, message);
+    this.#emit('timeline', { reason: 'update' });
+  }
+
+  // --- reactions -------------------------------------------------------------
+
+  /** Whether I am among those who reacted to `message` with `emoji`. */
+  reacted(message, emoji) {
+    return (message?.reactions ?? []).some((r) => r.emoji === emoji && r.users.includes(this.me.id));
+  }
+
+  /** Add my `emoji` to the message `seq`, or take it back when I have it already. */
+  async toggleReaction(seq, emoji) {
+    const message = this.timeline.get(seq);
+    if (!message) return;
+    try {
+      if (this.reacted(message, emoji)) {
+        await api.unreact(this.room.id, seq, emoji);
+        // Stored: shown at once, whatever the connection does (its frame then changes nothing).
+        this.timeline.react({ seq, emoji, user: this.me, added: false });
+      } else {
+        this.timeline.update(await api.react(this.room.id, seq, emoji));
+      }
+    } catch (error) {
+      // Deleted meanwhile, most likely: show the message as it is now.
+      if (error.status === 409) api.message(this.room.id, seq).then((fresh) => this.timeline.update(fresh), () => {});
+      throw error;
+    }
+  }
+
   // --- sending -----------------------------------------------------------
 
-  send(body) {
-    const item = this.timeline.addPending(body);
+  /** `replyTo`: the seq of the message this answers, or null. */
+  send(body, replyTo = null) {
+    if (this.timeline.hasNewer) this.showNewest(); // what I write goes after the newest
+    const item = this.timeline.addPending(body, replyTo);
     this.outbox?.put(this.room.id, item);
     this.#transmit(item);
     // Writing, I have caught up: the server moves my cursor to this message.
@@ -256,6 +410,8 @@ export class RoomSession extends EventTarget {
    */
   markRead(seq) {
     if (seq === null || seq === undefined || this.access !== 'member') return;
+    // Looking at older messages opened far back: the newest are not seen yet.
+    if (this.timeline.hasNewer) return;
     if (this.readSeq !== null && seq <= this.readSeq) return;
     if (this.#readAsked !== null && seq <= this.#readAsked) return;
     this.#readAsked = seq;
@@ -371,6 +527,7 @@ export class RoomSession extends EventTarget {
     this.timeline.renameAuthor(me);
     if (this.online.has(me.id)) this.online.set(me.id, me);
     this.members = this.members.map((m) => (m.user.id === me.id ? { ...m, user: { ...m.user, ...me } } : m));
+    this.memberById = new Map(this.members.map((m) => [m.user.id, m]));
     this.#emit('members');
   }
 
@@ -435,8 +592,10 @@ export class RoomSession extends EventTarget {
       case 'message':
         return this.#onMessage(frame);
       case 'edit':
+        if (this.#originals.has(frame.message.seq)) this.#noteOriginal(frame.message);
         return this.timeline.update(frame.message);
       case 'delete':
+        if (this.#originals.has(frame.seq)) this.#noteOriginal({ ...this.#originals.get(frame.seq), body: '', deleted: true, rev: frame.rev });
         return this.timeline.markDeleted(frame.seq, frame.rev);
       case 'reaction':
         return this.timeline.react(frame);
@@ -470,9 +629,12 @@ export class RoomSession extends EventTarget {
     }
     if (!replay || this.timeline.size === 0) {
       const first = frame.messages[0];
-      this.dividerLoading = this.dividerSeq !== null; // (until #loadToDivider says where it goes)
+      const target = this.#target;
+      // (until #loadToDivider says where it goes; opened at a message, it goes where it can)
+      this.dividerLoading = this.dividerSeq !== null && target === null;
       this.timeline.reset(frame.messages, frame.truncated || (first !== undefined && first.seq > 1));
-      this.#loadToDivider();
+      if (target === null) this.#loadToDivider();
+      else this.goTo(target);
     } else {
       this.timeline.applyChanges(frame.messages);
     }
@@ -520,6 +682,7 @@ export class RoomSession extends EventTarget {
   #transmit(item) {
     if (item.failed) return;
     const frame = { type: 'message', body: item.body, nonce: item.nonce };
+    if (item.replyTo) frame.reply_to = item.replyTo;
     if (this.channel.send(frame)) {
       item.attempts = (item.attempts ?? 0) + 1;
       item.transmitted = true;

@@ -2,8 +2,14 @@
 // message arriving twice, live and in a replay, is kept once), my pending sends by
 // nonce, and local notices. No DOM here.
 //
-// Events: `change` (detail: {reason: reset | append | prepend | update}), and `settled`
-// (detail: {nonce}) when a pending send is stored by the server or discarded.
+// Usually what is shown runs without a hole from the oldest page loaded to the newest
+// message. Opened at an old message (a search result, the original of a reply), it shows
+// the messages around that one instead: `gapAfter` is then the last seq shown, and what
+// arrives live is kept, out of sight, until the pages in between are loaded
+// (`appendNewer`) or the reader goes back to the newest (`dropWindow`).
+//
+// Events: `change` (detail: {reason: reset | append | prepend | update | newer | window}),
+// and `settled` (detail: {nonce}) when a pending send is stored by the server or discarded.
 
 const NONCE_BYTES = 16;
 
@@ -26,9 +32,20 @@ export class Timeline extends EventTarget {
   constructor(meId) {
     super();
     this.meId = meId;
-    this.pending = []; // {nonce, body, createdAt, transmitted, sentAt, failed, error, retryAt, attempts}
+    this.pending = []; // {nonce, body, replyTo, createdAt, transmitted, sentAt, failed, error, retryAt, attempts}
     this.notices = []; // {key, afterSeq, text, at}
     this.hasOlder = false;
+    this.gapAfter = null; // the last seq shown, when newer ones are missing below it
+  }
+
+  /** Messages newer than those shown exist (the view is a window onto older ones). */
+  get hasNewer() {
+    return this.gapAfter !== null;
+  }
+
+  /** Held and on screen (not beyond the window's gap, not below the oldest page). */
+  shows(seq) {
+    return this.#bySeq.has(seq) && (this.gapAfter === null || seq <= this.gapAfter);
   }
 
   get size() {
@@ -56,7 +73,53 @@ export class Timeline extends EventTarget {
     for (const message of messages) this.#bySeq.set(message.seq, message);
     this.#sorted = null;
     this.hasOlder = Boolean(hasOlder);
+    this.gapAfter = null;
     this.#matchPending(messages);
+    this.#changed('reset');
+  }
+
+  /**
+   * Show the messages around an old one instead of the newest: `messages` ascending,
+   * `hasOlder`/`hasNewer` as their pages said. The newest messages stay held (live ones
+   * keep arriving), out of sight until the window reaches them.
+   */
+  showWindow(messages, { hasOlder, hasNewer }) {
+    const tail = this.#newestRun();
+    for (const seq of [...this.#bySeq.keys()]) if (!tail.has(seq)) this.#bySeq.delete(seq);
+    for (const message of messages) {
+      const known = this.#bySeq.get(message.seq);
+      if (!known || !staler(message, known)) this.#bySeq.set(message.seq, message);
+    }
+    this.#sorted = null;
+    this.hasOlder = Boolean(hasOlder);
+    this.gapAfter = hasNewer && messages.length ? messages[messages.length - 1].seq : null;
+    this.#closeGap();
+    this.#changed('window');
+  }
+
+  /** A page of messages after the window (ascending); `hasMore`: the server has more after it. */
+  appendNewer(messages, hasMore) {
+    if (this.gapAfter === null) return;
+    for (const message of messages) {
+      const known = this.#bySeq.get(message.seq);
+      if (!known || !staler(message, known)) this.#bySeq.set(message.seq, message);
+    }
+    this.#sorted = null;
+    if (messages.length) this.gapAfter = Math.max(this.gapAfter, messages[messages.length - 1].seq);
+    if (!hasMore) this.gapAfter = null;
+    else this.#closeGap();
+    this.#changed('newer');
+  }
+
+  /** Back to the newest messages: the window goes, what arrived meanwhile shows. */
+  dropWindow() {
+    if (this.gapAfter === null) return;
+    const tail = this.#newestRun();
+    for (const seq of [...this.#bySeq.keys()]) if (!tail.has(seq)) this.#bySeq.delete(seq);
+    this.#sorted = null;
+    const oldest = this.oldestSeq;
+    this.hasOlder = oldest === null ? this.hasOlder : oldest > 1;
+    this.gapAfter = null;
     this.#changed('reset');
   }
 
@@ -71,6 +134,7 @@ export class Timeline extends EventTarget {
     }
     if (added) this.#sorted = null;
     this.#matchPending(messages);
+    if (added && this.gapAfter !== null) this.#closeGap();
     this.#changed('append');
     return added;
   }
@@ -131,10 +195,12 @@ export class Timeline extends EventTarget {
     this.#changed('update');
   }
 
-  addPending(body) {
+  /** `replyTo`: the seq of the message it answers, or null. */
+  addPending(body, replyTo = null) {
     const item = {
       nonce: newNonce(),
       body,
+      replyTo,
       createdAt: new Date(),
       transmitted: false,
       sentAt: 0,
@@ -157,6 +223,7 @@ export class Timeline extends EventTarget {
       this.pending.push({
         nonce: entry.nonce,
         body: entry.body,
+        replyTo: entry.replyTo ?? null,
         createdAt: Number.isNaN(createdAt.getTime()) ? new Date() : createdAt,
         transmitted: false,
         sentAt: 0,
@@ -223,25 +290,56 @@ export class Timeline extends EventTarget {
     this.#changed('append');
   }
 
-  /** Everything to show, in order: messages by seq with notices between, then pending sends. */
+  /**
+   * Everything to show, in order: messages by seq with notices between, then pending
+   * sends. A window onto older messages shows neither the notices nor the sends, which
+   * belong after the newest.
+   */
   entries() {
     const out = [];
-    const notices = [...this.notices];
+    const gap = this.gapAfter;
+    const notices = gap === null ? [...this.notices] : this.notices.filter((notice) => notice.afterSeq !== null && notice.afterSeq <= gap);
     let n = 0;
     while (n < notices.length && (notices[n].afterSeq === null || notices[n].afterSeq < (this.oldestSeq ?? Infinity))) {
       out.push({ kind: 'notice', key: notices[n].key, notice: notices[n] });
       n += 1;
     }
     for (const seq of this.#seqs()) {
+      if (gap !== null && seq > gap) break;
       out.push({ kind: 'message', key: `m${seq}`, message: this.#bySeq.get(seq) });
       while (n < notices.length && notices[n].afterSeq !== null && notices[n].afterSeq <= seq) {
         out.push({ kind: 'notice', key: notices[n].key, notice: notices[n] });
         n += 1;
       }
     }
+    if (gap !== null) return out;
     for (; n < notices.length; n += 1) out.push({ kind: 'notice', key: notices[n].key, notice: notices[n] });
     for (const item of this.pending) out.push({ kind: 'pending', key: `p${item.nonce}`, pending: item });
     return out;
+  }
+
+  /** The newest seq on screen (the window's last, or the newest). */
+  get shownNewestSeq() {
+    return this.gapAfter ?? this.newestSeq;
+  }
+
+  /** The seqs of the run without holes that ends at the newest message held. */
+  #newestRun() {
+    const seqs = this.#seqs();
+    const run = new Set();
+    for (let i = seqs.length - 1; i >= 0; i -= 1) {
+      if (run.size && seqs[i] !== seqs[i + 1] - 1) break;
+      run.add(seqs[i]);
+    }
+    return run;
+  }
+
+  /** The window reached what is held after it: no more hole. */
+  #closeGap() {
+    if (this.gapAfter === null) return;
+    let last = this.gapAfter;
+    while (this.#bySeq.has(last + 1)) last += 1;
+    this.gapAfter = last >= (this.newestSeq ?? last) ? null : last;
   }
 
   /** My messages replayed after a reconnect settle the pending sends they answer. */

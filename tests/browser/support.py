@@ -17,6 +17,7 @@ from playwright.async_api import Locator, Page, expect
 from sqlalchemy import update
 
 from api.auth.models import User
+from api.auth.schemas import UserSummary
 from api.config import Settings
 from api.main import create_app
 from tests.servers import free_port, uvicorn_config
@@ -81,6 +82,16 @@ class RestartableServer:
         assert self.app is not None
         async with self.app.state.context.db.writing() as session:
             await session.execute(update(User).where(User.id == user_id).values(is_admin=True))
+
+    async def seed(self, room: dict[str, Any], author: Person, bodies: list[str]) -> None:
+        """Many messages at once through the running server's writer, in this order (a few
+        batched commits, not one request each): history to scroll through or search."""
+        assert self.app is not None
+        writer = self.app.state.context.writer
+        summary = UserSummary(id=author.id, username=author.username, display_name=author.display_name)
+        await asyncio.gather(
+            *(writer.enqueue(room_id=room["id"], author=summary, body=body, nonce=None) for body in bodies)
+        )
 
     async def stop(self) -> None:
         if self._server is None or self._task is None:

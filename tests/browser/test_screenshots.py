@@ -1,7 +1,9 @@
 """Screenshots for a person to look at: desktop and phone, light and dark — the room (with
-where unread messages start, a mention, and the sidebar's badges), `@` in the composer,
-its settings, the account dialog and its devices, the welcome, signing up on an
-invite-only or closed server, and the page while offline.
+where unread messages start, a mention, reactions, a reply, a bot, and the sidebar's
+badges and direct messages), `@` in the composer, a reply being written, the reaction
+picker, search results and the room opened at one, the mentions list, the direct-message
+dialog, an announcement, invitations, its settings, the account dialog and its devices,
+the welcome, signing up on an invite-only or closed server, and the page while offline.
 
 Written to test-output/screenshots/ (not committed).
 """
@@ -18,6 +20,7 @@ from tests.browser.support import (
     BROWSER_TESTS,
     DESKTOP,
     PHONE,
+    Person,
     RestartableServer,
     expect_connected,
     log_in,
@@ -49,18 +52,36 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
     for someone in (grace, linus, margaret, troll):
         await someone.join(room)
     await ada.call("POST", f"/api/rooms/{room['id']}/bans", json={"user_id": troll.id})
-    await ada.say(room, "Morning all! I pushed the new sidebar styles — have a look when you get a minute.")
+    await server.make_admin(ada.id)  # so her sidebar has the server's invitations
+    made = await ada.call("POST", "/api/admin/bots", json={"username": "ci-bot", "display_name": "CI"})
+    bot = Person(url, "ci-bot", "CI", token=made["token"], id=made["user"]["id"])
+    await bot.join(room)
+    [morning] = await ada.say(
+        room, "Morning all! I pushed the new sidebar styles — have a look when you get a minute."
+    )
     await grace.say(
         room,
         "Looks great. The spacing in the room list feels much calmer.",
         "One thing: the unread dot is a little small on my phone.",
     )
+    for someone, emoji in ((grace, "🎉"), (linus, "🎉"), (margaret, "👀"), (ada, "🎉")):
+        await someone.call("PUT", f"/api/rooms/{room['id']}/messages/{morning['seq']}/reactions/{emoji}")
     await linus.say(room, "Agreed on the dot. Also, <b>this</b> should stay plain text 🙂")
-    await ada.say(room, "Good catch, bumping it to 8px.\nThe typing indicator bounces now, too.")
-    await margaret.say(room, "Mockups for the settings page: https://example.com/mockups/settings")
+    [dot] = await ada.say(room, "Good catch, bumping it to 8px.\nThe typing indicator bounces now, too.")
+    await bot.say(room, "Build 1289 passed: 412 tests, 0 failures (3 min 12 s)")
+    await margaret.call(
+        "POST",
+        f"/api/rooms/{room['id']}/messages",
+        json={
+            "body": "8px reads much better, thanks! Mockups: https://example.com/mockups/settings",
+            "reply_to": dot["seq"],
+        },
+    )
     [edited] = await grace.say(room, "Can we ship this on Thursdy?")
     await grace.edit(room, edited["seq"], "Can we ship this on Thursday?")
-    await ada.say(room, "Thursday works. I'll write the release notes.")
+    [works] = await ada.say(room, "Thursday works. I'll write the release notes.")
+    for someone, emoji in ((grace, "👍"), (margaret, "👍"), (ada, "👍"), (linus, "🙏"), (grace, "🚀")):
+        await someone.call("PUT", f"/api/rooms/{room['id']}/messages/{works['seq']}/reactions/{emoji}")
     # What Ada has not read yet: here, and in her other rooms (counts, and a mention).
     await margaret.say(room, "@ada the release notes template is in the wiki.")
     await linus.say(room, "I can proofread them.")
@@ -70,6 +91,9 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
     await linus.say(general, "@ada are you coming?")
     await ada.call("POST", f"/api/rooms/{launch['id']}/members", json={"username": "grace"})
     await grace.say(launch, "Draft timeline is up.")
+    await ada.call("POST", "/api/direct", json={"username": "grace"})
+    [dm] = [e["room"] for e in await grace.call("GET", "/api/me/rooms") if e["room"]["kind"] == "direct"]
+    await grace.say(dm, "Do you have a minute for the release checklist?")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = await browser.new_context(viewport=DESKTOP)
@@ -123,6 +147,120 @@ async def test_screenshots_of_the_room_view(browser: Browser, server: Restartabl
             await page.screenshot(path=SCREENSHOTS / f"{name}.png")
         await composer.press("Escape")
         await composer.fill("")
+
+        # A reply being written, and the reaction picker.
+        thanks = message(page, "Thursday works. I'll write the release notes.")
+        await page.emulate_media(color_scheme="light")
+        await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        await thanks.focus()
+        await page.keyboard.press("r")
+        await expect(page.locator(".composer-reply")).to_be_visible()
+        await composer.fill("Send me the draft when it's ready")
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "reply-phone-light.png")
+        await composer.fill("")
+        await composer.press("Escape")
+        for scheme, viewport, name in (
+            ("light", DESKTOP, "react-desktop-light"),
+            ("dark", PHONE, "react-phone-dark"),
+        ):
+            await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+            await page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            await thanks.focus()
+            await page.keyboard.press("+")
+            picker = page.get_by_role("dialog", name="Add a reaction")
+            await expect(picker).to_be_visible()
+            assert await unlabelled_controls(page) == []
+            await settle(page)
+            await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+            await page.keyboard.press("Escape")
+            await expect(picker).to_have_count(0)
+
+        # Searching: the results, and the room opened at one, highlighted.
+        for scheme, viewport, name in (
+            ("light", DESKTOP, "search-desktop-light"),
+            ("dark", PHONE, "search-phone-dark"),
+        ):
+            await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+            await page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            await page.locator("#search-button").click()
+            search = page.get_by_role("dialog", name="Search messages")
+            await search.get_by_role("searchbox").fill("the rel")
+            await expect(search.locator("a.result")).to_have_count(3)
+            assert await unlabelled_controls(page) == []
+            await settle(page)
+            await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+            if viewport == PHONE:
+                await search.locator("a.result").last.click()
+                await expect(page.locator(".msg.highlight")).to_be_in_viewport()
+                await settle(page)
+                await page.screenshot(path=SCREENSHOTS / "search-result-phone-dark.png")
+            else:
+                await page.keyboard.press("Escape")
+
+        # Starting a direct conversation.
+        for scheme, viewport, name in (
+            ("dark", DESKTOP, "direct-desktop-dark"),
+            ("light", PHONE, "direct-phone-light"),
+        ):
+            await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+            await page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            if viewport == PHONE:
+                await page.get_by_role("button", name="Rooms", exact=True).click()
+            await page.get_by_role("button", name="New direct message").click()
+            direct = page.get_by_role("dialog", name="New direct message")
+            await direct.get_by_label("Username").fill("nobody-here")
+            await direct.get_by_label("Username").press("Enter")
+            await expect(direct.locator(".field-error")).to_have_text(re.compile("Nobody has that username"))
+            assert await unlabelled_controls(page) == []
+            await settle(page)
+            await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+            await page.keyboard.press("Escape")
+            await page.keyboard.press("Escape")  # the phone's drawer, if open
+
+        # An announcement, above the room until dismissed.
+        await ada.call(
+            "POST",
+            "/api/admin/announcements",
+            json={"body": "Hubbub restarts at 18:00 for an upgrade: about a minute without messages."},
+        )
+        await page.emulate_media(color_scheme="dark")
+        await page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+        await expect(page.get_by_role("region", name="Announcements")).to_be_visible()
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "announcement-desktop-dark.png")
+        await page.get_by_role("button", name=re.compile("^Dismiss the announcement")).click()
+
+        # The mentions list, and invitations (a site admin's).
+        await page.emulate_media(color_scheme="light")
+        await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        await page.get_by_role("button", name="Rooms", exact=True).click()
+        await page.get_by_role("button", name="Mentions").click()
+        mentions = page.get_by_role("dialog", name="Mentions")
+        await expect(mentions.locator("a.result")).to_have_count(2)
+        await settle(page)
+        await page.screenshot(path=SCREENSHOTS / "mentions-phone-light.png")
+        await page.keyboard.press("Escape")
+        await page.keyboard.press("Escape")
+        await ada.call("POST", "/api/admin/invites", json={"uses": 5, "expires_days": 14})
+        for scheme, viewport, name in (
+            ("light", DESKTOP, "invites-desktop-light"),
+            ("dark", PHONE, "invites-phone-dark"),
+        ):
+            await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+            await page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            if viewport == PHONE:
+                await page.get_by_role("button", name="Rooms", exact=True).click()
+            await page.get_by_role("button", name="Invitations").click()
+            invites = page.get_by_role("dialog", name="Invitations")
+            await expect(invites.locator(".invite-item")).to_have_count(1)
+            assert await unlabelled_controls(page) == []
+            await settle(page)
+            await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+            await page.keyboard.press("Escape")
+            await page.keyboard.press("Escape")
+        await page.goto(f"{url}/#/rooms/{room['id']}")
+        await expect_connected(page)
 
         await page.get_by_role("button", name="Members").click()
         await expect(page.locator("#members")).to_be_in_viewport()

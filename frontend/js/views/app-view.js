@@ -1,7 +1,12 @@
 // The signed-in app: the three columns, the one live connection, my rooms and their
 // unread counts (kept current by it), which room is open (from the address, so a
-// reload comes back to it), notifications for mentions, phone-sized drawers, and
-// messages left unsent in rooms that are not open.
+// reload comes back to it; `#/rooms/ID/messages/SEQ` opens it at a message),
+// notifications for mentions, announcements, searching, mentions, direct messages,
+// invitations, phone-sized drawers, and messages left unsent in rooms that are not open.
+//
+// Keys: Ctrl/Cmd+K finds a room; `/` (outside a text field) and Ctrl/Cmd+F (anywhere,
+// while no dialog is open) search messages. In the search dialog, or any other, Ctrl/Cmd+F
+// is the browser's own find again: pressing it twice always reaches it.
 
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
@@ -16,9 +21,14 @@ import { RoomSession } from '../room.js';
 import { session } from '../session.js';
 import { LiveConnection, State } from '../socket.js';
 import { accountDialog } from './account-dialog.js';
+import { Announcements } from './announcements.js';
 import { browseRoomsDialog, createRoomDialog } from './dialogs.js';
+import { directDialog } from './direct-dialog.js';
+import { invitesDialog } from './invites-dialog.js';
 import { MembersPanel } from './members-panel.js';
+import { mentionsDialog } from './mentions-dialog.js';
 import { RoomView } from './room-view.js';
+import { searchDialog } from './search-dialog.js';
 import { Sidebar } from './sidebar.js';
 import { toast } from './toasts.js';
 
@@ -47,6 +57,7 @@ export class AppView {
     this.anyRooms = null; // while I have none: whether the server has rooms to browse
     this.flushing = false;
     this.endedHere = new Set(); // rooms this page left or deleted (it said so already)
+    this.searchState = { q: '', here: false }; // what was searched last, for the next time
     this.sidebar = new Sidebar({
       me,
       rooms: this.myRooms,
@@ -55,18 +66,27 @@ export class AppView {
       onLogout: () => session.logout(),
       onNavigate: () => this.#closeDrawers(),
       onAccount: () => this.#openAccount(),
+      onSearch: () => this.#openSearch(),
+      onMentions: () => this.#openMentions(),
+      onNewDirect: () => this.#newDirect(),
+      onInvites: () => this.#openInvites(),
     });
-    this.members = new MembersPanel({ onClose: () => this.#toggleMembers(false) });
-    this.main = h('div', { class: 'main-slot' });
+    this.members = new MembersPanel({ onClose: () => this.#toggleMembers(false), onDirect: (user) => this.#openDirect(user.username) });
+    this.main = h('div', { class: 'main-room' });
     this.scrim = h('div', { class: 'scrim', 'aria-hidden': 'true', onclick: () => this.#closeDrawers() });
     // Mentions elsewhere, said to screen readers (badges change silently).
     this.announcer = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', id: 'announcer' });
+    this.announcements = new Announcements({
+      say: (text) => {
+        this.announcer.textContent = text;
+      },
+    });
     this.shell = h(
       'div',
       { class: 'shell' },
       h('a', { class: 'skip-link', href: '#composer' }, 'Skip to the message box'),
       this.sidebar.el,
-      this.main,
+      h('div', { class: 'main-slot' }, this.announcements.el, this.main),
       this.members.el,
       this.scrim,
       this.announcer,
@@ -136,8 +156,7 @@ export class AppView {
 
   #onFrame(frame) {
     if (frame.type === 'announcement') {
-      const from = frame.from ? `${displayName(frame.from)}: ` : '';
-      toast(`${from}${frame.body}`, { kind: 'announcement', timeout: 0 });
+      this.announcements.add(frame);
       return;
     }
     this.myRooms.apply(frame); // room_added, room_updated, room_removed, read, activity
@@ -221,10 +240,17 @@ export class AppView {
   // --- rooms ---------------------------------------------------------------
 
   #route() {
-    const match = /^#\/rooms\/([^/]+)$/.exec(window.location.hash);
+    const match = /^#\/rooms\/([^/]+)(?:\/messages\/(\d{1,15}))?$/.exec(window.location.hash);
     const id = match ? decodeURIComponent(match[1]) : null;
     if (id) {
       this.#openRoom(id);
+      if (match[2]) {
+        // The room, at that message: the address goes back to the room's own (a reload
+        // comes back to the room; the same link chosen again is a change of address).
+        window.history.replaceState(null, '', `#/rooms/${encodeURIComponent(id)}`);
+        this.#closeDrawers();
+        this.current?.session.goTo(Number(match[2]));
+      }
       return;
     }
     // Back to the room last open here; never into a room picked for the person (the
@@ -251,6 +277,7 @@ export class AppView {
       onShowRooms: () => this.#showSidebar(),
       onLeft: (room) => this.#left(room),
       onDeleted: (room) => this.#deleted(room),
+      onSearch: () => this.#openSearch(),
     });
     this.welcome = null;
     this.shell.classList.remove('no-room');
@@ -426,6 +453,73 @@ export class AppView {
     savePrefs(this.me.id, this.prefs);
   }
 
+  // --- searching, mentions, direct messages, invitations -------------------------
+
+  #openSearch() {
+    if (document.getElementById('search-dialog')) return;
+    const chosen = this.#chooser();
+    searchDialog({ state: this.searchState, rooms: this.myRooms, me: this.me, room: this.current?.session ?? null, onOpen: chosen.onOpen }).addEventListener('close', chosen.onClose);
+  }
+
+  #openMentions() {
+    const chosen = this.#chooser();
+    mentionsDialog({ rooms: this.myRooms, me: this.me, onOpen: chosen.onOpen }).addEventListener('close', chosen.onClose);
+  }
+
+  #openInvites() {
+    const opener = document.activeElement;
+    const dialog = invitesDialog();
+    dialog.addEventListener('close', () => {
+      if (opener?.isConnected) opener.focus();
+    });
+  }
+
+  /**
+   * For a dialog that leads to a message: its link opens the room there (and the jump
+   * takes the keyboard to it); closed without choosing, the keyboard goes back where it was.
+   */
+  #chooser() {
+    this.#closeDrawers();
+    const opener = document.activeElement;
+    let chosen = false;
+    return {
+      onOpen: () => {
+        chosen = true;
+        this.#closeDrawers();
+      },
+      onClose: () => {
+        if (chosen) return;
+        if (opener?.isConnected && opener !== document.body) opener.focus();
+        else this.current?.view.focusComposer();
+      },
+    };
+  }
+
+  async #newDirect() {
+    const opener = document.activeElement;
+    // People I may know: the open room's members.
+    const people = (this.current?.session.members ?? []).map((m) => m.user).filter((user) => user.id !== this.me.id);
+    const room = await directDialog({ open: (username) => api.openDirect(username), people });
+    if (room) this.#showDirect(room);
+    else if (opener?.isConnected) opener.focus();
+  }
+
+  /** The conversation with `username`: made the first time, opened every time. */
+  async #openDirect(username) {
+    try {
+      this.#showDirect(await api.openDirect(username));
+    } catch (error) {
+      if (error.name !== 'SessionEnded') toast(describeError(error, 'direct'));
+    }
+  }
+
+  #showDirect(room) {
+    this.#closeDrawers();
+    // Usually here already, by the connection's room_added (the first time only).
+    this.myRooms.apply({ type: 'room_added', room, role: 'member' }, { replayed: true });
+    window.location.hash = `#/rooms/${encodeURIComponent(room.id)}`;
+  }
+
   // --- the account ---------------------------------------------------------
 
   #openAccount() {
@@ -461,7 +555,7 @@ export class AppView {
         for (const entry of this.outbox.list(roomId)) {
           if (entry.failed) continue;
           try {
-            await api.sendMessage(roomId, entry.body, entry.nonce);
+            await api.sendMessage(roomId, entry.body, entry.nonce, entry.replyTo);
             this.outbox.remove(roomId, entry.nonce);
           } catch (error) {
             if (error.status === 403 || error.status === 404) {
@@ -526,6 +620,19 @@ export class AppView {
   }
 
   #onKey(event) {
+    const dialogOpen = Boolean(document.querySelector('dialog[open]'));
+    const active = document.activeElement;
+    const typing = active?.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(active?.tagName);
+    if (event.key === '/' && !event.ctrlKey && !event.metaKey && !event.altKey && !typing && !dialogOpen) {
+      event.preventDefault();
+      this.#openSearch();
+      return;
+    }
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'f' && !dialogOpen) {
+      event.preventDefault();
+      this.#openSearch();
+      return;
+    }
     if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 'k') {
       // Ctrl+K / Cmd+K: jump to another room.
       event.preventDefault();

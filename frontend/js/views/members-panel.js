@@ -1,6 +1,6 @@
 // The right column: who is in the room and who is online now (unknown while this page
-// is not connected); owners and room admins invite by username, change roles, remove
-// and ban people here.
+// is not connected), bots marked; a direct message to anyone listed starts here; owners
+// and room admins invite by username, change roles, remove and ban people here.
 
 import { h, replace, srOnly, uniqueId } from '../dom.js';
 import { describeError } from '../errors.js';
@@ -13,8 +13,10 @@ import { toast } from './toasts.js';
 const ROLE_ORDER = { owner: 0, admin: 1, member: 2 };
 
 export class MembersPanel {
-  constructor({ onClose }) {
+  /** onDirect(user): open (or start) the direct conversation with that person. */
+  constructor({ onClose, onDirect }) {
     this.room = null;
+    this.onDirect = onDirect;
     this.count = h('span', { class: 'count' });
     this.body = h('div', { class: 'members-body' });
     this.el = h(
@@ -84,7 +86,7 @@ export class MembersPanel {
           )
         : null,
     );
-    if (focused) this.body.querySelector(`[data-user-id="${CSS.escape(focused)}"] summary`)?.focus();
+    if (focused) this.body.querySelector(`[data-user-id="${CSS.escape(focused)}"] :is(summary, .member-direct)`)?.focus();
   }
 
   #section(title, members, online) {
@@ -103,6 +105,20 @@ export class MembersPanel {
     const me = member.user.id === room.me.id;
     const canManage = room.canModerate && !me && (room.role === 'owner' || member.role !== 'owner');
     const presence = online === null ? ' presence-unknown' : online ? ' online' : '';
+    const name = displayName(member.user);
+    const direct = me || room.isDirect
+      ? null
+      : h(
+          'button',
+          {
+            type: 'button',
+            class: 'icon-button small member-direct',
+            'aria-label': `Send ${name} a direct message`,
+            title: `Direct message with ${name}`,
+            onclick: () => this.onDirect?.(member.user),
+          },
+          icon('chat', { size: 15 }),
+        );
     return h(
       'li',
       { class: `member${presence}`, dataset: { userId: String(member.user.id), username: member.user.username } },
@@ -110,7 +126,13 @@ export class MembersPanel {
       h(
         'span',
         { class: 'member-text' },
-        h('span', { class: 'member-name' }, h('span', { dir: 'auto' }, displayName(member.user)), me ? h('span', { class: 'muted' }, ' (you)') : null),
+        h(
+          'span',
+          { class: 'member-name' },
+          h('span', { dir: 'auto' }, name),
+          me ? h('span', { class: 'muted' }, ' (you)') : null,
+          member.user.is_bot ? h('span', { class: 'bot-badge', title: 'A program, not a person' }, 'bot') : null,
+        ),
         h(
           'span',
           { class: 'member-handle' },
@@ -119,6 +141,7 @@ export class MembersPanel {
         ),
         online === null ? null : srOnly(online ? ', online' : ', offline'),
       ),
+      direct,
       canManage ? this.#manage(member) : null,
     );
   }

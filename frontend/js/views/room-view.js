@@ -11,6 +11,7 @@ import { State } from '../socket.js';
 import { Composer } from './composer.js';
 import { confirmDialog } from './dialogs.js';
 import { MessageList } from './message-list.js';
+import { reactionPicker } from './reaction-picker.js';
 import { roomSettingsDialog } from './room-settings.js';
 import { toast } from './toasts.js';
 
@@ -23,7 +24,7 @@ const STATE_LABELS = {
 };
 
 export class RoomView {
-  constructor({ session: room, onToggleMembers, onShowRooms, onLeft, onDeleted }) {
+  constructor({ session: room, onToggleMembers, onShowRooms, onLeft, onDeleted, onSearch }) {
     this.room = room;
     this.onLeft = onLeft;
     this.onDeleted = onDeleted;
@@ -48,6 +49,11 @@ export class RoomView {
       icon('users'),
       h('span', { class: 'members-count' }),
     );
+    this.searchButton = h(
+      'button',
+      { type: 'button', class: 'icon-button', id: 'search-button', 'aria-label': 'Search messages', title: 'Search messages (/ or Ctrl+F)', 'aria-keyshortcuts': '/ Control+F Meta+F', 'aria-haspopup': 'dialog', onclick: () => onSearch?.() },
+      icon('search'),
+    );
     this.settingsButton = h(
       'button',
       { type: 'button', class: 'icon-button', id: 'room-settings-button', 'aria-label': 'Room settings', title: 'Room settings', 'aria-haspopup': 'dialog', hidden: true, onclick: () => this.openSettings() },
@@ -59,6 +65,7 @@ export class RoomView {
       h('button', { type: 'button', class: 'icon-button only-narrow', id: 'rooms-toggle', 'aria-controls': 'sidebar', 'aria-label': 'Rooms', onclick: onShowRooms }, icon('menu')),
       h('div', { class: 'room-heading' }, this.title, this.description),
       this.connection,
+      this.searchButton,
       this.settingsButton,
       this.membersButton,
     );
@@ -70,13 +77,20 @@ export class RoomView {
       onRetry: (nonce) => room.retrySend(nonce),
       onDiscard: (nonce) => room.discardSend(nonce),
       onLoadOlder: () => room.loadOlder(),
+      onLoadNewer: () => room.loadNewer(),
+      onShowNewest: () => room.showNewest(),
       canDelete: () => room.canDeleteMessages,
       onEditDone: () => this.composer.focus(),
+      onReply: (message) => this.composer.setReply(message),
+      onReact: (message) => this.#pickReaction(message),
+      onToggleReaction: (seq, emoji) => this.#toggleReaction(seq, emoji),
+      onGoTo: (seq) => room.goTo(seq),
+      onEscape: () => this.focusComposer(),
     });
     this.typing = h('div', { class: 'typing', id: 'typing', 'aria-live': 'polite' });
     this.banner = h('div', { class: 'banner', hidden: true, role: 'status' });
     this.composer = new Composer({
-      onSend: (body) => room.send(body),
+      onSend: (body, replyTo) => room.send(body, replyTo),
       onTyping: () => room.notifyTyping(),
       onEditLast: () => this.list.editLast(),
       getMembers: () => (room.access === 'member' ? room.members.filter((m) => m.user.id !== room.me.id).map((m) => m.user) : []),
@@ -95,6 +109,8 @@ export class RoomView {
       if (event.detail.message.author.id !== room.me.id && !this.#seeingNewest()) room.markUnseenStart();
     });
     room.addEventListener('older', () => this.list.render('prepend'));
+    room.addEventListener('newer', () => this.list.render('newer'));
+    room.addEventListener('jump', (event) => this.list.highlight(event.detail.seq));
     room.addEventListener('connection', () => {
       this.#renderConnection();
       this.list.render('update'); // pending messages say whether they can go out now
@@ -103,6 +119,9 @@ export class RoomView {
     room.addEventListener('members', () => {
       this.#renderCount();
       this.#renderSettingsButton();
+      // Names, bots and @mentions on the messages come from the members (drawn again only
+      // where they changed).
+      if (this.content.contains(this.list.el)) this.list.render('update');
     });
     room.addEventListener('access', () => {
       this.#renderAccess();
@@ -298,6 +317,25 @@ export class RoomView {
       return null;
     } catch (error) {
       return describeError(error, 'edit');
+    }
+  }
+
+  #pickReaction(message) {
+    reactionPicker({
+      message,
+      mine: (emoji) => this.room.reacted(this.room.timeline.get(message.seq), emoji),
+      onPick: (emoji) => {
+        this.list.focusMessage(message.seq);
+        this.#toggleReaction(message.seq, emoji);
+      },
+    });
+  }
+
+  async #toggleReaction(seq, emoji) {
+    try {
+      await this.room.toggleReaction(seq, emoji);
+    } catch (error) {
+      if (error.name !== 'SessionEnded') toast(describeError(error, 'react'));
     }
   }
 

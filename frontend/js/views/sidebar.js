@@ -1,5 +1,6 @@
-// The left column: my rooms, most recently active first, with unread counts and mention
-// badges, direct messages apart; a filter, browsing and creating rooms, the offer of
+// The left column: searching messages and my mentions; my rooms, most recently active
+// first, with unread counts and mention badges, direct messages apart (and starting one);
+// a filter, browsing and creating rooms, invitations for site admins, the offer of
 // desktop notifications, and me (my account).
 
 import { h, replace, srOnly } from '../dom.js';
@@ -29,7 +30,7 @@ function badgeText(entry) {
 
 export class Sidebar {
   /** rooms: a MyRooms (the sidebar draws itself again when it changes). */
-  constructor({ me, rooms, onCreateRoom, onBrowse, onLogout, onNavigate, onAccount }) {
+  constructor({ me, rooms, onCreateRoom, onBrowse, onLogout, onNavigate, onAccount, onSearch, onMentions, onNewDirect, onInvites }) {
     this.me = me;
     this.rooms = rooms;
     this.activeId = null;
@@ -59,16 +60,42 @@ export class Sidebar {
     });
     this.list = h('ul', { class: 'room-list', id: 'room-list', 'aria-labelledby': 'rooms-heading' });
     this.directList = h('ul', { class: 'room-list', id: 'direct-list', 'aria-labelledby': 'direct-heading' });
-    this.directSection = h('div', { class: 'room-section', hidden: true }, h('h2', { class: 'section-label', id: 'direct-heading' }, 'Direct messages'), this.directList);
+    this.directSection = h(
+      'div',
+      { class: 'room-section' },
+      h('h2', { class: 'section-label', id: 'direct-heading' }, 'Direct messages'),
+      this.directList,
+      h('button', { type: 'button', class: 'browse-link', id: 'new-direct', 'aria-haspopup': 'dialog', onclick: onNewDirect }, icon('plus', { size: 15 }), h('span', { class: 'room-link-name' }, 'New direct message')),
+    );
+    // Site admins only (the server answers 403 to anyone else).
+    this.adminSection = h(
+      'div',
+      { class: 'room-section', hidden: true },
+      h('h2', { class: 'section-label', id: 'admin-heading' }, 'This server'),
+      h('button', { type: 'button', class: 'browse-link', id: 'invites-button', 'aria-haspopup': 'dialog', onclick: onInvites }, icon('mail', { size: 15 }), h('span', { class: 'room-link-name' }, 'Invitations')),
+    );
     this.status = h('p', { class: 'sidebar-status', role: 'status' });
     this.prompt = h('div', { class: 'notify-prompt', hidden: true });
     this.meName = h('span', { class: 'me-name', dir: 'auto' });
     this.meHandle = h('span', { class: 'me-handle' });
     this.meAvatar = h('span');
 
+    const shortcut = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘F' : 'Ctrl F';
     this.nav = h(
       'nav',
       { class: 'room-nav', 'aria-label': 'Room list' },
+      h(
+        'div',
+        { class: 'room-section quick-links' },
+        h(
+          'button',
+          { type: 'button', class: 'browse-link', id: 'search-messages', 'aria-haspopup': 'dialog', 'aria-keyshortcuts': '/ Control+F Meta+F', onclick: onSearch },
+          icon('search', { size: 15 }),
+          h('span', { class: 'room-link-name' }, 'Search messages'),
+          h('kbd', { class: 'quick-shortcut', 'aria-hidden': 'true', title: `/ or ${shortcut}` }, '/'),
+        ),
+        h('button', { type: 'button', class: 'browse-link', id: 'mentions-button', 'aria-haspopup': 'dialog', onclick: onMentions }, icon('at', { size: 15 }), h('span', { class: 'room-link-name' }, 'Mentions')),
+      ),
       h(
         'div',
         { class: 'room-section' },
@@ -78,6 +105,7 @@ export class Sidebar {
         h('button', { type: 'button', class: 'browse-link', id: 'browse-rooms-side', 'aria-haspopup': 'dialog', onclick: onBrowse }, icon('compass', { size: 15 }), h('span', { class: 'room-link-name' }, 'Browse rooms')),
       ),
       this.directSection,
+      this.adminSection,
       this.status,
     );
     this.el = h(
@@ -137,6 +165,7 @@ export class Sidebar {
     this.meName.textContent = displayName(me);
     this.meHandle.textContent = `@${me.username}`;
     this.meAvatar.replaceWith((this.meAvatar = avatar(me, { size: 'sm' })));
+    this.adminSection.hidden = !me.is_admin;
     this.render();
   }
 
@@ -164,7 +193,6 @@ export class Sidebar {
     }
     replace(this.list, items);
     replace(this.directList, direct.map((entry) => this.#item(entry)));
-    this.directSection.hidden = direct.length === 0;
     if (focused) this.nav.querySelector(`a[data-room-id="${CSS.escape(focused)}"]`)?.focus();
   }
 
