@@ -22,11 +22,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, insert, select, tuple_, update
+from sqlalchemy import bindparam, case, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -193,8 +193,8 @@ class _Fallback(Exception):
 class _Batch:
     """One transaction's worth of sends, and what became of each.
 
-    `store_at_once` is the common case in three statements (four on PostgreSQL, which also
-    locks the rooms in id order first): bump the rooms, insert the messages, move the
+    `store_at_once` is the common case in three statements: bump the rooms (on PostgreSQL
+    the same statement locks them in id order first), insert the messages, move the
     authors' read cursors, the last also telling which authors are members. Replies are
     checked against the room's last seq the bump returns. Anything unusual raises _Fallback
     or IntegrityError (a nonce stored before), the transaction rolls back, and `store` does
@@ -227,9 +227,9 @@ class _Batch:
                 if key is not None:
                     self._first_with_key[key] = index
                 new_by_room[send.room_id].append(index)
-        if (await session.connection()).dialect.name != "sqlite":
-            await _lock_rooms(session, new_by_room)
-        tops = await _bump_rooms(session, {room: len(indexes) for room, indexes in new_by_room.items()})
+        locking = (await session.connection()).dialect.name != "sqlite"
+        counts = {room: len(indexes) for room, indexes in new_by_room.items()}
+        tops = await _bump_rooms(session, counts, lock=locking)
         if tops.keys() != new_by_room.keys() or not self._replies_stored(new_by_room, tops):
             raise _Fallback
         mentioned = await self._mentions(session, new_by_room)
@@ -391,29 +391,40 @@ _MESSAGES = Message.__table__
 _INSERT = insert(_MESSAGES).returning(_MESSAGES.c.room_id, _MESSAGES.c.seq, _MESSAGES.c.id)  # type: ignore[arg-type]
 _MEMBERSHIPS = Membership.__table__
 _ROOMS = Room.__table__
+_MEMBERS_OF = select(_MEMBERSHIPS.c.room_id, _MEMBERSHIPS.c.user_id).where(
+    tuple_(_MEMBERSHIPS.c.room_id, _MEMBERSHIPS.c.user_id).in_(bindparam("pairs", expanding=True))
+)
+_MOVE_CURSOR = (
+    update(_MEMBERSHIPS)  # type: ignore[arg-type]
+    .where(_MEMBERSHIPS.c.room_id == bindparam("r"), _MEMBERSHIPS.c.user_id == bindparam("u"))
+    .values(read_seq=bindparam("s"))
+)
 
 
-async def _lock_rooms(session: AsyncSession, rooms: Iterable[int]) -> None:
-    """PostgreSQL: lock the rooms' rows in id order, so two workers' batches that share rooms
-    wait for each other instead of deadlocking. SQLite's one writer needs no lock."""
-    await session.execute(
-        select(Room.id).where(Room.id.in_(sorted(rooms))).order_by(Room.id).with_for_update()
-    )
-
-
-async def _bump_rooms(session: AsyncSession, counts: dict[int, int]) -> dict[int, tuple[int, int]]:
-    """Add each room's count to its last_seq and last_rev in one statement (the rooms are
-    locked already); the new (last_seq, last_rev) by room. Core, on the connection: the ORM's
-    UPDATE path would also try to keep loaded objects in step, at a cost on every batch."""
+async def _bump_rooms(
+    session: AsyncSession, counts: dict[int, int], *, lock: bool = False
+) -> dict[int, tuple[int, int]]:
+    """Add each room's count to its last_seq and last_rev in one statement; the new (last_seq,
+    last_rev) by room. With `lock` (PostgreSQL), the same statement first locks the rooms'
+    rows in id order, so two workers' batches that share rooms wait for each other instead of
+    deadlocking. Core, on the connection: the ORM's UPDATE path would also try to keep loaded
+    objects in step, at a cost on every batch."""
     rooms = _ROOMS.c
     bump = case(counts, value=rooms.id, else_=0)
+    statement = update(_ROOMS).values(last_seq=rooms.last_seq + bump, last_rev=rooms.last_rev + bump)  # type: ignore[arg-type]
+    if lock:
+        locked = (
+            select(rooms.id)
+            .where(rooms.id.in_(sorted(counts)))
+            .order_by(rooms.id)
+            .with_for_update()
+            .subquery()
+        )
+        statement = statement.where(rooms.id == locked.c.id)
+    else:
+        statement = statement.where(rooms.id.in_(sorted(counts)))
     connection = await session.connection()
-    rows = await connection.execute(
-        update(_ROOMS)  # type: ignore[arg-type]
-        .where(rooms.id.in_(sorted(counts)))
-        .values(last_seq=rooms.last_seq + bump, last_rev=rooms.last_rev + bump)
-        .returning(rooms.id, rooms.last_seq, rooms.last_rev)
-    )
+    rows = await connection.execute(statement.returning(rooms.id, rooms.last_seq, rooms.last_rev))
     return {room_id: (last_seq, last_rev) for room_id, last_seq, last_rev in rows.all()}
 
 
@@ -421,30 +432,35 @@ async def _move_read_cursors(
     session: AsyncSession, newest_own: dict[tuple[int, int], int]
 ) -> set[tuple[int, int]]:
     """Each author has read up to their own newest message: it is the room's newest but for
-    what others sent after it in this batch, so the cursor only ever moves forward. One
-    statement; the (room, user) pairs it moved are exactly the authors who are members."""
-    room, user = _MEMBERSHIPS.c.room_id, _MEMBERSHIPS.c.user_id
-    seq = case(*(((room == r) & (user == u), s) for (r, u), s in newest_own.items()))
+    what others sent after it in this batch, so the cursor only ever moves forward. The
+    (room, user) pairs that are memberships, which are exactly the authors who are members.
+
+    Two statements whose shape never changes, so SQLAlchemy compiles each once: a query of
+    the pairs, then one UPDATE executed for each (an executemany, one round trip). A single
+    UPDATE with a CASE over every pair would be one round trip less, but building and
+    compiling that expression anew for every batch cost more than the round trip."""
     connection = await session.connection()
-    moved = await connection.execute(
-        update(_MEMBERSHIPS)  # type: ignore[arg-type]
-        .where(tuple_(room, user).in_(list(newest_own)))
-        .values(read_seq=seq)
-        .returning(room, user)
-    )
-    return {(r, u) for r, u in moved.all()}
+    found = await connection.execute(_MEMBERS_OF, {"pairs": list(newest_own)})
+    members = {(room_id, user_id) for room_id, user_id in found.all()}
+    moves = [
+        {"r": room, "u": user, "s": seq}
+        for (room, user), seq in newest_own.items()
+        if (room, user) in members
+    ]
+    if moves:
+        await connection.execute(_MOVE_CURSOR, moves)
+    return members
 
 
 def _read_states(newest_own: dict[tuple[int, int], int], rows: list[dict[str, Any]]) -> list[ReadMoved]:
     """What each moved cursor leaves unread: only this batch's later messages by others, since
     the batch holds the room's newest seqs."""
+    by_room: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_room[row["room_id"]].append(row)
     states = []
     for (room_id, user_id), read_seq in newest_own.items():
-        after = [
-            row
-            for row in rows
-            if row["room_id"] == room_id and row["seq"] > read_seq and row["author_id"] != user_id
-        ]
+        after = [row for row in by_room[room_id] if row["seq"] > read_seq and row["author_id"] != user_id]
         mentioned = sum(1 for row in after if user_id in (row["mentions"] or ()))
         states.append(ReadMoved(room_id, user_id, read_seq, len(after), mentioned))
     return states

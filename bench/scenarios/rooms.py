@@ -161,9 +161,9 @@ def rows(hub: RoomsRun, base: RoomsRun, settings: Settings) -> list[Figure]:
         hub.deliveries_per_second,
         base.deliveries_per_second,
         "/s",
-        target="ratio ≥ 0.5 and all persisted",
+        target="ratio ≥ 0.7 and all persisted",
     )
-    deliveries.met = bool(at_least(deliveries.ratio, 0.5)) and bool(hub.all_persisted)
+    deliveries.met = bool(at_least(deliveries.ratio, 0.7)) and bool(hub.all_persisted)
     return [
         deliveries,
         Figure(s, "messages/s sent and echoed back", hub.acked_per_second, base.acked_per_second, "/s"),
