@@ -23,6 +23,7 @@ from api.ids import MAX_SEQ
 from api.realtime.access import admit
 from api.realtime.protocol import CLOSE_REASONS, INVALID_PARAMETER, CloseReason, RoomRequest
 from api.realtime.session import Identity, LiveSession
+from api.realtime.wire import release_handshake
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ async def room_socket(
 
 async def _serve(websocket: WebSocket, session: LiveSession) -> None:
     await websocket.accept()
+    release_handshake(websocket)
     try:
         await session.run()
     except Exception:  # the task boundary: log it, close 1011, keep the server up

@@ -120,3 +120,16 @@ def direct_wire_of(send: Any) -> DirectWire | None:
     if isinstance(protocol, WebSocketsSansIOProtocol) and not protocol.conn.extensions:
         return DirectWire(protocol)
     return None
+
+
+def release_handshake(websocket: WebSocket) -> None:
+    """Once the connection is open, let go of what only its handshake needed: Uvicorn keeps
+    the request and its response (headers and all) for the connection's whole life, and the
+    scope its headers. At thousands of idle connections that is a good part of their memory."""
+    protocol = getattr(websocket.scope.get(SERVER_SEND), "__self__", None)
+    if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.handshake_complete:
+        protocol.request = None  # type: ignore[assignment]
+        protocol.response = None  # type: ignore[assignment]
+    headers = websocket.scope.get("headers")
+    if isinstance(headers, list):
+        headers.clear()  # admission (the token is a query parameter) was their last reader

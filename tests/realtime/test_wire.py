@@ -100,3 +100,21 @@ async def test_frames_flow_whichever_wire_the_check_chose(
                 assert [m["body"] for m in received] == [f"m{index}" for index in range(20)]
     warned = [r for r in caplog.records if "every frame goes through ASGI" in r.getMessage()]
     assert len(warned) == (0 if direct else 1)
+
+
+async def test_an_open_connection_keeps_nothing_of_its_handshake(settings: Settings) -> None:
+    """Uvicorn would keep the request, its response and the scope's headers for as long as the
+    connection lives; the connection works the same without them."""
+    async with serve_in_process(settings) as server, httpx.AsyncClient(base_url=server.http_url) as http:
+        ada = await signup(http, "ada")
+        room_id = (await create_room(http, ada))["id"]
+        async with joined(server, ada, room_id, additional_headers={"X-Padding": "p" * 2000}) as client:
+            assert server.app is not None
+            context: AppContext = server.app.state.context
+            (connection,) = context.hub._connections
+            wire = connection._wire
+            assert isinstance(wire, DirectWire)
+            protocol = wire._protocol
+            assert (protocol.request, protocol.response, protocol.scope["headers"]) == (None, None, [])
+            await client.say("still works")
+            assert (await client.recv_type("message"))["message"]["body"] == "still works"
