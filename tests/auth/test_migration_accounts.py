@@ -23,7 +23,7 @@ from api.main import create_app
 from api.migrate import alembic_config, upgrade
 from tests.conftest import POSTGRES_ADMIN_URL, MigratedDatabase, _asyncpg_dsn, _execute, make_settings
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations/versions/0004_private_server_accounts.py"
+MIGRATION = Path(__file__).resolve().parents[2] / "migrations/versions/0005_private_server_accounts.py"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 

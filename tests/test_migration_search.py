@@ -1,25 +1,18 @@
-"""Migration 0005 (search indexes, direct rooms) on a database holding data of the revision before."""
+"""The migration of search indexes and direct rooms on a database holding data of the revision before."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from alembic import command
-from alembic.script import ScriptDirectory
-from sqlalchemy import make_url, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.migrate import alembic_config, upgrade
-from tests.conftest import POSTGRES_ADMIN_URL, _asyncpg_dsn, _execute, unavailable
+from tests.migrating import empty_url, migration, run
 
-REVISION = ScriptDirectory.from_config(alembic_config("")).get_revision("0005")
-assert REVISION is not None
+REVISION = migration("_search_and_direct_rooms.py")
 PREVIOUS = str(REVISION.down_revision)
+
+__all__ = ["empty_url"]  # the fixture, for pytest
 
 ROWS = [
     "INSERT INTO users "
@@ -36,40 +29,6 @@ ROWS = [
     "'2026-01-01 00:00:02+00:00', NULL), "
     "(3, 1, 3, 3, 2, '', '2026-01-01 00:00:03+00:00', NULL, '2026-01-01 00:00:04+00:00')",
 ]
-
-
-@pytest.fixture
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.config.getoption("--db") == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/migrating.db"
-        return
-    name = f"hubbub_migrate_{secrets.token_hex(4)}"
-    admin_dsn = _asyncpg_dsn(POSTGRES_ADMIN_URL)
-    try:
-        asyncio.run(_execute(admin_dsn, f'CREATE DATABASE "{name}"'))
-    except OSError as exc:
-        unavailable(f"PostgreSQL at {POSTGRES_ADMIN_URL} ({exc!r})")
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_execute(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _run(url: str, *statements: str) -> list[list[tuple[object, ...]]]:
-    engine = create_async_engine(url)
-    try:
-        results = []
-        async with engine.begin() as connection:
-            for statement in statements:
-                result = await connection.execute(text(statement))
-                results.append([tuple(row) for row in result.all()] if result.returns_rows else [])
-        return results
-    finally:
-        await engine.dispose()
-
-
-def run(url: str, *statements: str) -> list[list[tuple[object, ...]]]:
-    return asyncio.run(_run(url, *statements))
 
 
 def matches(url: str, word: str) -> list[int]:

@@ -4,7 +4,7 @@ Existing memberships start with everything read (read_seq = the room's last_seq)
 membership does. Existing messages mention nobody: their mentions were never parsed, and
 guessing now could name people who were not members when they were written.
 
-Revision ID: 0007
+Revision ID: 0003
 Revises: 0002
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -9,8 +9,8 @@ a GIN index on PostgreSQL; both are filled from the messages already stored.
 The index's DDL comes from `api.search.index`, so the query side and the index share one
 definition of a word; a change to that definition needs a migration that rebuilds the index.
 
-Revision ID: 0005
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-24 10:00:00
 """
 
@@ -21,8 +21,8 @@ from alembic import op
 
 from api.search import index
 
-revision: str = "0005"
-down_revision: str | None = "0003"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,8 +3,8 @@
 Every existing login (refresh-token family) becomes a session: created at its first token,
 last used at its newest, user agent unknown.
 
-Revision ID: 0004
-Revises: 0008
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 15:52:02.861339
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0008"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 
 Existing messages answer nothing and have no reactions (both NULL).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0004
+Revises: 0003
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

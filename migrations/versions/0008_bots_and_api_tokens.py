@@ -4,8 +4,8 @@ Every existing user is a person (`is_bot` false); nobody has an API token yet. T
 down drops the tokens (they stop working) and the bot flag: bot accounts stay, as users
 who cannot log in (they have no password).
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
