@@ -19,6 +19,7 @@ from uvicorn.config import STARTUP_FAILURE
 from api.auth.models import User
 from api.auth.passwords import PasswordHasher
 from api.auth.schemas import SignupRequest
+from api.auth.service import add_user, new_user
 from api.backup import BackupError, backup_sqlite
 from api.bots.schemas import BotCreate
 from api.bots.service import create_bot
@@ -158,12 +159,19 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_make_admin(settings, args))
 
 
+def _log_invalid(exc: ValidationError) -> None:
+    logger.error("%s", "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
+
+
 async def _make_admin(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     hasher = PasswordHasher(settings)
     try:
         async with db.session() as session:
             existing = await session.scalar(select(User).where(User.username_key == args.username.lower()))
+        if existing is not None and existing.is_bot:
+            logger.error("%s is a bot; a bot cannot be a site admin", existing.username)
+            return 2
         if existing is not None:
             async with db.writing() as session:
                 await session.execute(update(User).where(User.id == existing.id).values(is_admin=True))
@@ -173,20 +181,11 @@ async def _make_admin(settings: Settings, args: argparse.Namespace) -> int:
         try:
             data = SignupRequest(username=args.username, password=password, display_name=args.display_name)
         except ValidationError as exc:
-            logger.error("%s", "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
+            _log_invalid(exc)
             return 2
         password_hash = await hasher.hash(data.password)
         async with db.writing() as session:
-            session.add(
-                User(
-                    username=data.username,
-                    username_key=data.username.lower(),
-                    display_name=data.display_name or data.username,
-                    password_hash=password_hash,
-                    is_admin=True,
-                    is_active=True,
-                )
-            )
+            await add_user(session, new_user(data, password_hash, is_admin=True))
         logger.info("created site admin %s", data.username)
         return 0
     finally:

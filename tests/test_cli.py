@@ -113,6 +113,12 @@ def test_create_bot_prints_its_token_alone_on_stdout(
     assert users(cli_env) == [("CI-Bot", False)]
 
 
+def test_create_admin_will_not_make_a_bot_an_admin(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["create-bot", "ci-bot"]) == 0
+    assert main(["create-admin", "CI-BOT"]) == 2  # a bot has no password to log in with
+    assert users(cli_env) == [("ci-bot", False)]
+
+
 def test_serve_refuses_several_workers_without_redis(cli_env: str) -> None:
     assert main(["serve", "--workers", "2"]) == 2
 

@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from api.auth import invites
 from api.auth.exceptions import AccountDisabled, AuthError, TokenInvalid, TokenMissing, TokenRevoked
 from api.auth.models import RefreshToken, User
 from api.auth.passwords import PasswordHasher
-from api.auth.schemas import USERNAME_PATTERN, AccountFields, SignupRequest, TokenPair
+from api.auth.schemas import USERNAME_PATTERN, SignupRequest, TokenPair
 from api.auth.sessions import revoke_family, start_session, touch_session
 from api.auth.throttle import LoginThrottle, SignupThrottle, throttle_key
 from api.auth.tokens import TokenClaims, TokenType, decode_token, issue_token
@@ -123,7 +124,18 @@ async def ensure_username_free(session: AsyncSession, username: str) -> None:
         raise Conflict("Username already taken")
 
 
-def new_user(data: AccountFields, password_hash: str, *, is_admin: bool = False) -> User:
+class AccountNames(Protocol):
+    """What every kind of new account is given: signup and admin forms, and bots."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def display_name(self) -> str | None: ...
+
+
+def new_user(data: AccountNames, password_hash: str, *, is_admin: bool = False, is_bot: bool = False) -> User:
+    """An account not stored yet: every way of making one (signup, admins, bots, the command
+    line) builds it here."""
     return User(
         username=data.username,
         username_key=data.username.lower(),
@@ -131,6 +143,7 @@ def new_user(data: AccountFields, password_hash: str, *, is_admin: bool = False)
         password_hash=password_hash,
         is_admin=is_admin,
         is_active=True,
+        is_bot=is_bot,
         created_at=utcnow(),
     )
 

@@ -15,9 +15,9 @@ from api.audit.service import record
 from api.auth.models import User
 from api.auth.passwords import NO_PASSWORD
 from api.auth.schemas import UserPublic
-from api.auth.service import add_user, ensure_username_free
+from api.auth.service import add_user, ensure_username_free, new_user
 from api.bots.schemas import BotCreate, BotCreated
-from api.db import Database, utcnow
+from api.db import Database
 from api.errors import NotFound
 from api.ids import parse_id
 from api.tokens import service as api_tokens
@@ -31,16 +31,7 @@ async def create_bot(*, db: Database, actor_id: int | None, data: BotCreate) -> 
     (None from the command line, which the log does not cover, as for `create-admin`)."""
     async with db.session() as session:
         await ensure_username_free(session, data.username)
-    bot = User(
-        username=data.username,
-        username_key=data.username.lower(),
-        display_name=data.display_name or data.username,
-        password_hash=NO_PASSWORD,
-        is_admin=False,
-        is_active=True,
-        is_bot=True,
-        created_at=utcnow(),
-    )
+    bot = new_user(data, NO_PASSWORD, is_bot=True)
     async with db.writing() as session:
         await add_user(session, bot)
         token = await api_tokens.add_token(
