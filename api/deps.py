@@ -20,8 +20,12 @@ from api.context import AppContext
 from api.db import Database
 from api.errors import Forbidden, NotAuthenticated
 
+# Every dependency is `async def`, however trivial: FastAPI runs a plain `def` one in a
+# thread of its pool, a hop to another thread and back (and a fight for the GIL) per
+# dependency per request. tests/test_dependencies.py keeps it so.
 
-def get_context(connection: HTTPConnection) -> AppContext:
+
+async def get_context(connection: HTTPConnection) -> AppContext:
     context: AppContext = connection.app.state.context
     return context
 
@@ -29,11 +33,11 @@ def get_context(connection: HTTPConnection) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def get_settings(context: ContextDep) -> Settings:
+async def get_settings(context: ContextDep) -> Settings:
     return context.settings
 
 
-def get_database(context: ContextDep) -> Database:
+async def get_database(context: ContextDep) -> Database:
     return context.db
 
 
@@ -85,7 +89,7 @@ async def get_login_access(authenticated: AuthenticatedDep) -> Authenticated:
 LoginAccess = Annotated[Authenticated, Depends(get_login_access)]
 
 
-def get_client_address(connection: HTTPConnection) -> str:
+async def get_client_address(connection: HTTPConnection) -> str:
     """The client's address as the throttles count it. The ASGI server decides who the client
     is: Uvicorn, run by `hubbub serve` with FORWARDED_ALLOW_IPS, has already replaced a
     trusted proxy's address with the one its X-Forwarded-For names. Reading the header again

@@ -63,6 +63,11 @@ async def update_user(
 
 async def create_user(*, db: Database, hasher: PasswordHasher, admin: User, data: UserCreate) -> UserAdmin:
     """An account made by a site admin, whatever SIGNUP says."""
+    async with hasher.turn():
+        return await _create_user(db=db, hasher=hasher, admin=admin, data=data)
+
+
+async def _create_user(*, db: Database, hasher: PasswordHasher, admin: User, data: UserCreate) -> UserAdmin:
     async with db.session() as session:
         await ensure_username_free(session, data.username)
     user = new_user(data, await hasher.hash(data.password), is_admin=data.is_admin)

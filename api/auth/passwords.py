@@ -42,6 +42,15 @@ class PasswordHasher:
         )
         # Unknown usernames are verified against this, so they cost the same time.
         self._dummy_hash = self._context.hash(secrets.token_urlsafe(16))
+        self._turns = asyncio.Semaphore(settings.hashing_threads)
+
+    def turn(self) -> asyncio.Semaphore:
+        """Held around the whole of a request that hashes (its reads, the hash, its write):
+        no more such requests run at once than there are hashing threads. The others wait
+        parked, costing nothing, instead of interleaving their database round trips and
+        parsing with every message the event loop relays: a burst of logins is no slower
+        (the hashes are its bottleneck), and live delivery no longer queues behind it."""
+        return self._turns
 
     async def hash(self, password: str) -> str:
         return await self._run(self._context.hash, password)

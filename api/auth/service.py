@@ -105,18 +105,19 @@ async def signup(
     signup that succeeds."""
     if mode == "closed":
         raise Forbidden("Signup is closed: ask an administrator for an account")
-    await throttle.check(address)
-    async with db.session() as session:
-        if mode == "invite":
-            await invites.check_invite(session, data.invite)
-        await ensure_username_free(session, data.username)
-    user = new_user(data, await hasher.hash(data.password))
-    async with db.writing() as session:
-        await throttle.record(session, address)
-        if mode == "invite":
-            await invites.spend_invite(session, data.invite)
-        await add_user(session, user)
-    return user
+    async with hasher.turn():
+        await throttle.check(address)
+        async with db.session() as session:
+            if mode == "invite":
+                await invites.check_invite(session, data.invite)
+            await ensure_username_free(session, data.username)
+        user = new_user(data, await hasher.hash(data.password))
+        async with db.writing() as session:
+            await throttle.record(session, address)
+            if mode == "invite":
+                await invites.spend_invite(session, data.invite)
+            await add_user(session, user)
+        return user
 
 
 async def ensure_username_free(session: AsyncSession, username: str) -> None:
@@ -170,28 +171,29 @@ async def login(
 ) -> TokenPair:
     """A token pair starting a new session. `address` is the client's, for the throttle
     per address; `user_agent` is what the session list shows."""
-    key = throttle_key(username)
-    failures = await throttle.check(key, address)
-    async with db.session() as session:
-        user = await get_user_by_username(session, username)
-    too_long = len(password) > MAX_PASSWORD_LENGTH
-    matches, new_hash = await hasher.verify(
-        password[:MAX_PASSWORD_LENGTH], None if user is None or too_long else user.password_hash
-    )
-    if user is None or not matches:
-        await throttle.record_failure(key, address)
-        raise NotAuthenticated("Incorrect username or password")
-    if not user.is_active:
-        raise Forbidden("Account deactivated")
-    if failures:
-        await throttle.clear(key)
-    async with db.writing() as session:
-        if new_hash is not None:
-            await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
-        family = uuid.uuid4().hex
-        login_session = start_session(session, user_id=user.id, family=family, user_agent=user_agent)
-        await session.flush()
-        return _issue_pair(session, settings, user.id, family=family, session_id=login_session.id)
+    async with hasher.turn():
+        key = throttle_key(username)
+        failures = await throttle.check(key, address)
+        async with db.session() as session:
+            user = await get_user_by_username(session, username)
+        too_long = len(password) > MAX_PASSWORD_LENGTH
+        matches, new_hash = await hasher.verify(
+            password[:MAX_PASSWORD_LENGTH], None if user is None or too_long else user.password_hash
+        )
+        if user is None or not matches:
+            await throttle.record_failure(key, address)
+            raise NotAuthenticated("Incorrect username or password")
+        if not user.is_active:
+            raise Forbidden("Account deactivated")
+        if failures:
+            await throttle.clear(key)
+        async with db.writing() as session:
+            if new_hash is not None:
+                await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+            family = uuid.uuid4().hex
+            login_session = start_session(session, user_id=user.id, family=family, user_agent=user_agent)
+            await session.flush()
+            return _issue_pair(session, settings, user.id, family=family, session_id=login_session.id)
 
 
 async def refresh(*, db: Database, settings: Settings, refresh_token: str) -> TokenPair:
@@ -321,18 +323,19 @@ async def change_password(
 ) -> None:
     """Replace the password and revoke every refresh token of the user. Wrong current
     passwords count as failed logins of the username, so guessing here is throttled too."""
-    key = throttle_key(user.username)
-    failures = await throttle.check(key)
-    too_long = len(current_password) > MAX_PASSWORD_LENGTH
-    matches, _ = await hasher.verify(
-        current_password[:MAX_PASSWORD_LENGTH], None if too_long else user.password_hash
-    )
-    if not matches:
-        await throttle.record_failure(key)
-        raise Forbidden("The current password is not correct")
-    if failures:
-        await throttle.clear(key)
-    password_hash = await hasher.hash(new_password)
-    async with db.writing() as session:
-        await session.execute(update(User).where(User.id == user.id).values(password_hash=password_hash))
-        await revoke_user_tokens(session, user.id)
+    async with hasher.turn():
+        key = throttle_key(user.username)
+        failures = await throttle.check(key)
+        too_long = len(current_password) > MAX_PASSWORD_LENGTH
+        matches, _ = await hasher.verify(
+            current_password[:MAX_PASSWORD_LENGTH], None if too_long else user.password_hash
+        )
+        if not matches:
+            await throttle.record_failure(key)
+            raise Forbidden("The current password is not correct")
+        if failures:
+            await throttle.clear(key)
+        password_hash = await hasher.hash(new_password)
+        async with db.writing() as session:
+            await session.execute(update(User).where(User.id == user.id).values(password_hash=password_hash))
+            await revoke_user_tokens(session, user.id)

@@ -23,14 +23,14 @@ async def visible_room(
 VisibleRoom = Annotated[RoomAccess, Depends(visible_room)]
 
 
-def readable_room(access: VisibleRoom) -> RoomAccess:
+async def readable_room(access: VisibleRoom) -> RoomAccess:
     """Members read a room's members and history; so do site admins, who moderate."""
     if not (access.is_member or access.user.is_admin):
         raise Forbidden("Members only")
     return access
 
 
-def managed_room(access: VisibleRoom) -> RoomAccess:
+async def managed_room(access: VisibleRoom) -> RoomAccess:
     """A room whose members, roles, bans and settings can change: not a direct room, whose
     two members are fixed (403 to whoever may see it; the others got 404 already)."""
     if access.room.is_direct:
@@ -38,7 +38,7 @@ def managed_room(access: VisibleRoom) -> RoomAccess:
     return access
 
 
-def member_room(access: VisibleRoom) -> RoomAccess:
+async def member_room(access: VisibleRoom) -> RoomAccess:
     if not access.is_member:
         raise Forbidden("Members only")
     return access

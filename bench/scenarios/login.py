@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import sys
 from dataclasses import dataclass
 
-import httpx
 from passlib.context import CryptContext
 
 from api.config import Settings as HubbubSettings
 from bench.loadgen import CpuMeter, Recorder, close_all, paced, perf, use_recorder
+from bench.login_burst import LOGIN_TIMEOUT, PASSWORD
 from bench.report import Figure, at_most
 from bench.scenarios.common import HUBBUB, Deployment, Settings, deploy
 from bench.scenarios.fanout import DRAIN_SECONDS, paced_phase, subscribe, warm_up
@@ -21,9 +23,7 @@ from bench.stats import Summary
 
 logger = logging.getLogger(__name__)
 
-PASSWORD = "correct horse battery staple"
 AFTER_BURST_SECONDS = 1.0
-LOGIN_TIMEOUT = 120.0  # 50 argon2id hashes queue on two threads of one core
 
 
 def password_hash() -> str:
@@ -50,20 +50,34 @@ class LoginRun:
     server_starved: float
 
 
-async def _burst(deployment: Deployment) -> tuple[int, list[float]]:
-    async with httpx.AsyncClient(
-        base_url=deployment.server.http_url,
-        limits=httpx.Limits(max_connections=len(deployment.extra_users)),
-        timeout=LOGIN_TIMEOUT,
-    ) as client:
+async def _ready_burst(deployment: Deployment) -> asyncio.subprocess.Process:
+    """The process that will send the logins (`bench.login_burst`), set up and waiting, so
+    that only the logins themselves fall inside the burst."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.login_burst",
+        deployment.server.http_url,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(json.dumps(deployment.extra_users).encode() + b"\n")
+    await child.stdin.drain()
+    if (await child.stdout.readline()).strip() != b"ready":
+        raise RuntimeError("the login burst process did not start")
+    return child
 
-        async def one(username: str) -> tuple[bool, float]:
-            start = perf()
-            response = await client.post("/api/auth/login", data={"username": username, "password": PASSWORD})
-            return response.status_code == 200, perf() - start
 
-        results = await asyncio.gather(*(one(name) for name in deployment.extra_users))
-    return sum(ok for ok, _ in results), [t for _, t in results]
+async def _burst(child: asyncio.subprocess.Process) -> tuple[int, list[float]]:
+    assert child.stdin is not None
+    child.stdin.write(b"go\n")
+    await child.stdin.drain()
+    out, _ = await asyncio.wait_for(child.communicate(), LOGIN_TIMEOUT)
+    if child.returncode != 0:
+        raise RuntimeError(f"the login burst failed (exit {child.returncode})")
+    result = json.loads(out)
+    return int(result["ok"]), [float(t) for t in result["latencies"]]
 
 
 async def run(settings: Settings) -> list[Figure]:
@@ -87,10 +101,11 @@ async def run(settings: Settings) -> list[Figure]:
         sender = asyncio.create_task(
             paced(clients[:1], recorder, rate=settings.paced_rate, duration=3600, receivers=n)
         )
+        child = await _ready_burst(deployment)
         await asyncio.sleep(0.5)
         meter = CpuMeter(deployment.server.cpu_seconds, deployment.server.pid)
         burst_start = perf()
-        ok, latencies = await _burst(deployment)
+        ok, latencies = await _burst(child)
         burst_end = perf()
         cpu = meter.read()
         await asyncio.sleep(AFTER_BURST_SECONDS)

@@ -66,10 +66,49 @@ async def test_unknown_users_cost_a_hash_too(client: httpx.AsyncClient, app: Fas
     assert calls[0] is None and calls[1] is not None
 
 
+async def test_a_burst_of_logins_takes_turns(client: httpx.AsyncClient, app: FastAPI) -> None:
+    """No more logins run at once than there are hashing threads: the rest wait before their
+    first database read, not in the middle of everything the event loop does."""
+    accounts = [await signup(client) for _ in range(6)]
+    hasher = context_of(app).hasher
+    original = hasher.verify
+    running = 0
+    most = 0
+    two_in = asyncio.Event()  # the hashes wait for each other, so the turns must overlap
+
+    async def counting(password: str, stored: str | None) -> tuple[bool, str | None]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        if running == 2:
+            two_in.set()
+        try:
+            await asyncio.wait_for(two_in.wait(), 10)
+            return await original(password, stored)
+        finally:
+            running -= 1
+
+    hasher.verify = counting  # type: ignore[method-assign]
+    answers = await asyncio.gather(
+        *(
+            client.post("/api/auth/login", data={"username": a.username, "password": PASSWORD})
+            for a in accounts
+        )
+    )
+    assert [answer.status_code for answer in answers] == [200] * 6
+    assert most == context_of(app).settings.hashing_threads == 2
+
+
 async def test_login_form_fields_are_required(client: httpx.AsyncClient) -> None:
     for data in ({}, {"username": "ada"}, {"password": "x"}):
         response = await client.post("/api/auth/login", data=data)
         assert response.status_code == 422
+    # The OAuth2 password form: a grant_type, when sent, must be "password"; other fields
+    # a client such as /docs sends (scope, client_id) are ignored.
+    form = {"username": "ada", "password": "x", "grant_type": "client_credentials"}
+    assert (await client.post("/api/auth/login", data=form)).status_code == 422
+    form = {"username": "ada", "password": "x", "grant_type": "password", "scope": "", "client_id": "docs"}
+    assert (await client.post("/api/auth/login", data=form)).status_code == 401
 
 
 async def test_login_with_json_instead_of_a_form_is_422(client: httpx.AsyncClient) -> None:
