@@ -18,6 +18,12 @@ export const api = {
 
   sessions: () => session.authed('GET', '/api/users/me/sessions'),
   endSession: (sessionId) => session.authed('DELETE', `/api/users/me/sessions/${id(sessionId)}`),
+  /** My live API tokens, newest first (without their text). */
+  tokens: () => session.authed('GET', '/api/me/tokens'),
+  /** The new token, with its text (`token`) this once; `expiresDays` null: it never expires. */
+  createToken: ({ name, expiresDays }) =>
+    session.authed('POST', '/api/me/tokens', { json: expiresDays === null ? { name } : { name, expires_days: expiresDays } }),
+  revokeToken: (tokenId) => session.authed('DELETE', `/api/me/tokens/${id(tokenId)}`),
   getRoom: (roomId) => session.authed('GET', room(roomId)),
   createRoom: ({ name, description, isPrivate }) =>
     session.authed('POST', '/api/rooms', { json: { name, description, is_private: isPrivate } }),

@@ -19,9 +19,11 @@ const FIELD_NAMES = {
   emoji: 'Reaction',
 };
 
-/** Friendlier wording for the validation messages pydantic produces. */
-export function describeField(field, message) {
-  const name = FIELD_NAMES[field] ?? field;
+/**
+ * Friendlier wording for the validation messages pydantic produces. `name`: what the form
+ * calls the field, where it differs from the usual (a token's name is not a room's).
+ */
+export function describeField(field, message, name = FIELD_NAMES[field] ?? field) {
   if (/pattern/i.test(message) && field === 'username') {
     return 'Use 3–32 letters, digits, dots, dashes or underscores.';
   }
@@ -31,6 +33,12 @@ export function describeField(field, message) {
   if (/at most (\d+) character/.test(message)) {
     return `${name} must be at most ${message.match(/at most (\d+)/)[1]} characters.`;
   }
+  if (/greater than or equal to (\d+)/.test(message)) {
+    return `${name} must be at least ${message.match(/greater than or equal to (\d+)/)[1]}.`;
+  }
+  if (/less than or equal to (\d+)/.test(message)) {
+    return `${name} must be at most ${message.match(/less than or equal to (\d+)/)[1]}.`;
+  }
   if (/must not be empty/.test(message)) return `${name} can't be empty.`;
   if (/control characters/.test(message)) return `${name} contains characters that aren't allowed.`;
   return `${name}: ${message.charAt(0).toLowerCase()}${message.slice(1)}${/[.!?]$/.test(message) ? '' : '.'}`;
@@ -39,7 +47,7 @@ export function describeField(field, message) {
 /**
  * action: login, signup, createRoom, updateRoom, deleteRoom, join, leave, invite, role, kick, ban,
  * unban, send, edit, delete, load, members, profile, password, logoutAll, react, direct,
- * search, createInvite, revokeInvite
+ * search, createInvite, revokeInvite, createToken, revokeToken
  */
 export function describeError(error, action = 'load') {
   if (!error || typeof error.status !== 'number') return 'Something went wrong. Please try again.';

@@ -20,11 +20,13 @@ from api.auth.models import User
 from api.auth.schemas import UserSummary
 from api.config import Settings
 from api.main import create_app
-from tests.servers import free_port, uvicorn_config
+from tests.servers import ROOT, free_port, uvicorn_config
 
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# Screenshots for a person to look at (not committed).
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
 # Every browser test module: `pytestmark = BROWSER_TESTS`.
 BROWSER_TESTS = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 _nonces = itertools.count(1)
@@ -277,3 +279,9 @@ async def eventually(read: Callable[[], Awaitable[Any]], check: Callable[[Any], 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"still {value!r} after {timeout} s")
         await asyncio.sleep(0.1)
+
+
+async def settle(page: Page) -> None:
+    """Before a screenshot: let transitions finish and the mouse leave any message."""
+    await page.mouse.move(0, 0)
+    await page.wait_for_timeout(350)

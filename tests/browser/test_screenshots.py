@@ -20,6 +20,7 @@ from tests.browser.support import (
     BROWSER_TESTS,
     DESKTOP,
     PHONE,
+    SCREENSHOTS,
     Person,
     RestartableServer,
     expect_connected,
@@ -27,13 +28,11 @@ from tests.browser.support import (
     message,
     person,
     send,
+    settle,
     unlabelled_controls,
 )
-from tests.servers import ROOT
 
 pytestmark = BROWSER_TESTS
-
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
 async def test_screenshots_of_the_room_view(browser: Browser, server: RestartableServer) -> None:
@@ -408,9 +407,3 @@ async def dialog_shot(
     await page.keyboard.press("Escape")
     await expect(dialog).to_have_count(0)
     await page.keyboard.press("Escape")  # the phone's drawer, if open
-
-
-async def settle(page: Page) -> None:
-    """Let transitions finish and the mouse leave any message."""
-    await page.mouse.move(0, 0)
-    await page.wait_for_timeout(350)

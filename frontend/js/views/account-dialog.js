@@ -1,37 +1,16 @@
-// One's own account: the display name, the password, desktop notifications, and the
-// devices logged in (each can be logged out, or all at once).
+// One's own account: the display name, the password, desktop notifications, the devices
+// logged in (each can be logged out, or all at once), and API tokens for programs.
 
 import { api } from '../api.js';
 import { h, replace, uniqueId } from '../dom.js';
 import { describeError, describeField } from '../errors.js';
-import { describeUserAgent, formatAgo, formatFull } from '../format.js';
+import { describeUserAgent, formatAgo } from '../format.js';
 import { icon } from '../icons.js';
 import { notifications } from '../notify.js';
 import { session } from '../session.js';
 import { confirmDialog, openDialog } from './dialogs.js';
-
-function field({ label, type = 'text', autocomplete, hint, maxlength, value = '' }) {
-  const id = uniqueId('account-field');
-  const input = h('input', {
-    id,
-    type,
-    autocomplete,
-    maxlength,
-    spellcheck: 'false',
-    autocapitalize: 'off',
-    dir: type === 'text' ? 'auto' : null,
-    'aria-describedby': [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(' '),
-  });
-  input.value = value;
-  const error = h('p', { class: 'field-error', id: `${id}-error` });
-  const wrap = h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null, error);
-  const set = (message) => {
-    error.textContent = message || '';
-    if (message) input.setAttribute('aria-invalid', 'true');
-    else input.removeAttribute('aria-invalid');
-  };
-  return { input, wrap, set };
-}
+import { ago, endRow, field, loadList, statusLine } from './settings-parts.js';
+import { tokensSection } from './tokens-section.js';
 
 /** `onUser(user)`: the account changed (a new display name). */
 export function accountDialog({ onUser }) {
@@ -51,6 +30,7 @@ export function accountDialog({ onUser }) {
     passwordForm(),
     notificationsSection(),
     devicesSection(() => dialog.close()),
+    tokensSection(),
   );
   closeButton.addEventListener('click', () => dialog.close());
   openDialog(dialog);
@@ -207,9 +187,9 @@ function sessionRow(login, { onEnd }) {
         'span',
         { class: 'device-meta' },
         'Last used ',
-        h('time', { datetime: login.last_used_at, title: formatFull(login.last_used_at) }, formatAgo(login.last_used_at)),
+        ago(login.last_used_at),
         ' · Logged in ',
-        h('time', { datetime: login.created_at, title: formatFull(login.created_at) }, formatAgo(login.created_at)),
+        ago(login.created_at),
       ),
     ),
     end,
@@ -221,43 +201,27 @@ function sessionRow(login, { onEnd }) {
 function devicesSection(close) {
   const headingId = uniqueId('devices-title');
   const list = h('ul', { class: 'device-list', id: 'sessions', 'aria-labelledby': headingId, tabindex: '-1' });
-  const message = h('p', { class: 'form-message', role: 'status' });
+  const message = statusLine();
   const error = h('p', { class: 'form-error', role: 'alert' });
-  const onEnd = async (login, row, button) => {
-    message.className = 'form-message';
-    message.textContent = '';
-    button.disabled = true;
-    try {
-      await api.endSession(login.id);
-    } catch (err) {
-      button.disabled = false;
-      if (err.status !== 404) {
-        message.textContent = describeError(err, 'endSession');
-        message.classList.add('error');
-        return;
-      }
-    }
-    const next = row.nextElementSibling ?? row.previousElementSibling;
-    row.remove();
-    message.textContent = `${describeUserAgent(login.user_agent).text} is logged out. It can't sign in again without the password; a page open there keeps working for a few minutes at most.`;
-    message.classList.add('ok');
-    (next?.querySelector('button') ?? list).focus();
-  };
-  replace(list, h('li', { class: 'muted' }, 'Loading…'));
-  api.sessions().then(
-    (logins) => {
-      // This device first, then the most recently used.
-      const sorted = [...logins].sort((a, b) => Number(b.current) - Number(a.current));
-      replace(list, sorted.length ? sorted.map((login) => sessionRow(login, { onEnd })) : h('li', { class: 'muted' }, 'No other logins.'));
-    },
-    (err) => {
-      replace(list);
-      if (err.name !== 'SessionEnded') {
-        message.textContent = describeError(err, 'load');
-        message.classList.add('error');
-      }
-    },
-  );
+  const onEnd = (login, row, button) =>
+    endRow({
+      row,
+      list,
+      button,
+      message,
+      request: () => api.endSession(login.id),
+      action: 'endSession',
+      done: `${describeUserAgent(login.user_agent).text} is logged out. It can't sign in again without the password; a page open there keeps working for a few minutes at most.`,
+      empty: 'No other logins.',
+    });
+  loadList({
+    list,
+    message,
+    // This device first, then the most recently used.
+    load: async () => [...(await api.sessions())].sort((a, b) => Number(b.current) - Number(a.current)),
+    row: (login) => sessionRow(login, { onEnd }),
+    empty: 'No other logins.',
+  });
 
   const button = h('button', { type: 'button', class: 'button', id: 'logout-everywhere' }, icon('logout', { size: 16 }), 'Log out everywhere');
   button.addEventListener('click', async () => {

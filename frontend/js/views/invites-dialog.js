@@ -3,6 +3,7 @@
 // the ones still usable, revoke one.
 
 import { api } from '../api.js';
+import { copyText } from '../clipboard.js';
 import { h, replace, uniqueId } from '../dom.js';
 import { describeError, describeField } from '../errors.js';
 import { formatDateTime, formatFull } from '../format.js';
@@ -12,22 +13,6 @@ import { confirmDialog, openDialog } from './dialogs.js';
 /** The address a person opens to sign up with this invitation. */
 export function inviteLink(code) {
   return `${window.location.origin}/#invite=${encodeURIComponent(code)}`;
-}
-
-/** Copy `text`; the Clipboard API needs a secure context, the older way works on plain http. */
-async function copy(text, input) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    input.focus();
-    input.select();
-    try {
-      return document.execCommand('copy');
-    } catch {
-      return false;
-    }
-  }
 }
 
 function numberField({ label, value, min, max, hint }) {
@@ -88,7 +73,7 @@ export function invitesDialog() {
     const copied = h('span', { class: 'invite-copied', role: 'status' });
     const copyButton = h('button', { type: 'button', class: 'button small', 'aria-describedby': linkId }, icon('copy', { size: 14 }), 'Copy link');
     copyButton.addEventListener('click', async () => {
-      copied.textContent = (await copy(link, input)) ? 'Copied.' : 'Select the link and copy it.';
+      copied.textContent = (await copyText(link, input)) ? 'Copied.' : 'Select the link and copy it.';
     });
     const revoke = h('button', { type: 'button', class: 'button small subtle danger-text' }, 'Revoke');
     revoke.addEventListener('click', async () => {
@@ -113,7 +98,7 @@ export function invitesDialog() {
       'li',
       { class: `invite-item${fresh?.id === invite.id ? ' fresh' : ''}`, dataset: { inviteId: String(invite.id) } },
       h('label', { class: 'sr-only', for: linkId }, `Invitation link, ${usesLeft}`),
-      h('div', { class: 'invite-row-link' }, input, copyButton),
+      h('div', { class: 'copy-row' }, input, copyButton),
       h(
         'p',
         { class: 'invite-meta' },

@@ -136,7 +136,7 @@ export class Sidebar {
         { class: 'sidebar-foot' },
         (this.meButton = h(
           'button',
-          { type: 'button', class: 'me-button', id: 'account-button', title: 'Your account: name, password, devices, notifications', onclick: onAccount },
+          { type: 'button', class: 'me-button', id: 'account-button', title: 'Your account: name, password, notifications, devices, API tokens', onclick: onAccount },
           this.meAvatar,
           h('span', { class: 'me-text' }, this.meName, this.meHandle),
         )),
