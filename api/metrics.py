@@ -33,6 +33,8 @@ from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from api.cancellation import stop_if_cancelled
+
 if TYPE_CHECKING:
     from api.context import AppContext
     from api.db import Database
@@ -279,6 +281,7 @@ class SharedMetrics:
                 await self.publish()
             except (RedisError, OSError) as exc:
                 logger.warning("sharing metrics through Redis failed: %r", exc)
+            stop_if_cancelled()
             await asyncio.sleep(self._interval)
 
     async def publish(self) -> None:

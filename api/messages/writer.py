@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.schemas import UserSummary
+from api.cancellation import stop_if_cancelled
 from api.db import Database, utcnow
 from api.errors import Forbidden, HubbubError, Unavailable, Unprocessable
 from api.messages import service as messages
@@ -119,6 +120,7 @@ class MessageWriter:
 
     async def _run(self) -> None:
         while True:
+            stop_if_cancelled()  # publishing through Redis may have swallowed a stop
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())

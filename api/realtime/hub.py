@@ -38,6 +38,7 @@ import orjson
 from starlette.websockets import WebSocket
 
 from api.auth.schemas import UserSummary
+from api.cancellation import stop_if_cancelled
 from api.realtime.brokers.base import Broker
 from api.realtime.connection import Connection, DeliveryStats, Subscription
 from api.realtime.envelope import USERS_CHANNEL, Envelope, Kind, room_channel
@@ -758,6 +759,7 @@ class Hub:
                 await self._announce_vanished()
             except Exception as exc:
                 logger.warning("refreshing presence failed: %r", exc)
+            stop_if_cancelled()
 
     async def _refresh_once(self) -> None:
         entries = {

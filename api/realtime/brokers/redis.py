@@ -23,6 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from api.cancellation import stop_if_cancelled
 from api.realtime.brokers.base import Deliver, OnResume
 from api.realtime.envelope import USERS_CHANNEL, Envelope
 
@@ -144,6 +145,7 @@ class RedisBroker:
                 first = False
                 while True:
                     self._handle(await pubsub.parse_response(block=True), deliver)
+                    stop_if_cancelled()
             except (RedisError, OSError) as exc:
                 if self._connected.is_set():
                     logger.warning("lost the Redis connection: %r", exc)
@@ -152,6 +154,7 @@ class RedisBroker:
                 for future in self._confirmations.values():
                     if not future.done():
                         future.set_exception(ConnectionError("Redis connection lost"))
+                stop_if_cancelled()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             finally:
