@@ -202,7 +202,7 @@ async def _make_bot(settings: Settings, args: argparse.Namespace) -> int:
     try:
         data = BotCreate(username=args.username, display_name=args.display_name)
     except ValidationError as exc:
-        logger.error("%s", "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
+        _log_invalid(exc)
         return 2
     db = Database(settings.database_url)
     try:

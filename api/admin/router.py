@@ -67,7 +67,7 @@ async def create_user(data: UserCreate, admin: SiteAdmin, context: ContextDep) -
         "Reactivating lets them log in again; the tokens revoked stay revoked (a bot needs a new "
         "API token). Granting or removing admin rights takes effect from the user's next request; "
         "their open connections stay. Nobody can deactivate themself or remove their own admin "
-        "rights (409). Each change is written to the audit log."
+        "rights, and a bot cannot be made a site admin (409). Each change is written to the audit log."
     ),
     responses=error_responses(NotFound, Conflict),
 )

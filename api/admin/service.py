@@ -46,6 +46,8 @@ async def update_user(
         user = await session.get(User, target_id) if target_id else None
         if user is None:
             raise NotFound("User not found")
+        if user.is_bot and data.is_admin:
+            raise Conflict("A bot cannot be a site admin")
         deactivated = user.is_active and data.is_active is False
         for action in _audited_changes(user, data):
             record(session, actor_id=admin.id, action=action, target_id=user.id)

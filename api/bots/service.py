@@ -15,7 +15,7 @@ from api.audit.service import record
 from api.auth.models import User
 from api.auth.passwords import NO_PASSWORD
 from api.auth.schemas import UserPublic
-from api.auth.service import add_user, ensure_username_free, new_user
+from api.auth.service import add_user, new_user
 from api.bots.schemas import BotCreate, BotCreated
 from api.db import Database
 from api.errors import NotFound
@@ -29,9 +29,7 @@ FIRST_TOKEN_NAME = "default"
 async def create_bot(*, db: Database, actor_id: int | None, data: BotCreate) -> BotCreated:
     """A bot and its first token. `actor_id`: the site admin who made it, for the audit log
     (None from the command line, which the log does not cover, as for `create-admin`)."""
-    async with db.session() as session:
-        await ensure_username_free(session, data.username)
-    bot = new_user(data, NO_PASSWORD, is_bot=True)
+    bot = new_user(data, NO_PASSWORD, is_bot=True)  # a taken username: Conflict from add_user
     async with db.writing() as session:
         await add_user(session, bot)
         token = await api_tokens.add_token(

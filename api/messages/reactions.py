@@ -45,7 +45,7 @@ async def react(
         message = await get_message(session, room_id, seq)
         if message.deleted:
             raise Conflict("A deleted message takes no reactions")
-        reactions = _changed(message.reactions or [], user_id, emoji, add)
+        reactions = changed(message.reactions or [], user_id, emoji, add)
         if reactions is None:
             return message, None
         message.reactions = reactions or None
@@ -53,7 +53,7 @@ async def react(
         return message, message.rev
 
 
-def _changed(
+def changed(
     reactions: list[dict[str, Any]], user_id: int, emoji: str, add: bool
 ) -> list[dict[str, Any]] | None:
     """The reactions with the change made, or None when it is no change."""

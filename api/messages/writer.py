@@ -195,9 +195,9 @@ class _Fallback(Exception):
 class _Batch:
     """One transaction's worth of sends, and what became of each.
 
-    `store_at_once` is the common case in three statements: bump the rooms (on PostgreSQL
-    the same statement locks them in id order first), insert the messages, move the
-    authors' read cursors, the last also telling which authors are members. Replies are
+    `store_at_once` is the common case: bump the rooms (on PostgreSQL the same statement
+    locks them in id order first), insert the messages, then find which authors are members
+    and move their read cursors (`_move_read_cursors`, two statements). Replies are
     checked against the room's last seq the bump returns. Anything unusual raises _Fallback
     or IntegrityError (a nonce stored before), the transaction rolls back, and `store` does
     it carefully: memberships and nonces looked up first, each send given its own outcome.

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,6 +134,9 @@ class RoomChannel:
         self.users: Counter[int] = Counter()  # subscriptions per user, for presence
         self.next_rev: int | None = None
         self.next_seq = 1
+        # When the broker confirmed this worker hears the room (monotonic): an end published
+        # elsewhere before then may never have reached it.
+        self.listening_since = float("inf")
         self.early: dict[int, Envelope] = {}
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.gap_timer: asyncio.TimerHandle | None = None
@@ -161,11 +164,10 @@ class RoomChannel:
 
     def start_at(self, next_rev: int, next_seq: int) -> bool:
         """Stand at `next_rev`: earlier changes are delivered or superseded. True on a gap."""
+        self.next_seq = max(self.next_seq, next_seq)
         if self.next_rev != next_rev:  # positioned, or moved past changes it did not deliver
-            self.next_seq = max(self.next_seq, next_seq)
             self._restart_recent(next_rev - 1)
         self.next_rev = next_rev
-        self.next_seq = max(self.next_seq, next_seq)
         for rev in [rev for rev in self.early if rev < next_rev]:
             del self.early[rev]
         return self._drain_early()
@@ -282,6 +284,7 @@ class Hub:
         # deactivation), ("room", id) and ("member", room, user) for subscriptions. See
         # `register` and `attach`.
         self._recent_closes: dict[tuple[Any, ...], list[tuple[float, str, CloseReason]]] = {}
+        self._close_order: deque[tuple[float, tuple[Any, ...]]] = deque()  # (when, key), by time
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
 
@@ -458,12 +461,25 @@ class Hub:
     # --- recent messages -------------------------------------------------------
 
     def recent_history(
-        self, room_id: int, *, since: int | None, since_rev: int | None, newest: int, replay: int
+        self,
+        room_id: int,
+        *,
+        admitted_at: float,
+        since: int | None,
+        since_rev: int | None,
+        newest: int,
+        replay: int,
     ) -> History | None:
         """The history a subscription joining now gets, from the room's recent messages kept
-        here, exactly as of the last change delivered here; None when they cannot tell it."""
+        here, exactly as of the last change delivered here; None when they cannot tell it.
+
+        Also None when this worker began hearing the room after the subscription's admission
+        (`admitted_at`, monotonic): a kick or a room deletion published elsewhere in between
+        never reached it, so the history is read from the database, with the membership."""
         channel = self._rooms.get(room_id)
         if channel is None or channel.recent is None or channel.next_rev is None:
+            return None
+        if channel.listening_since > admitted_at:
             return None
         last_seq = channel.next_seq - 1
         found = channel.recent.history(
@@ -529,6 +545,7 @@ class Hub:
             # Subscribe before reading where the room stands: whatever changes after the
             # read is published after it, so it reaches us.
             await self.broker.subscribe([room_channel(channel.room_id)])
+            channel.listening_since = time.monotonic()
             tops = await self._source.tops([channel.room_id])
         except Exception as exc:
             logger.warning("opening room %d failed: %r", channel.room_id, exc)
@@ -618,11 +635,14 @@ class Hub:
         now = time.monotonic()
         kept = [entry for entry in self._recent_closes.get(key, ()) if entry[0] > now - CLOSE_MEMORY_SECONDS]
         self._recent_closes[key] = [*kept, (now, credential, reason)]
-        # Forget the users whose closes are all old, so this never grows without bound.
-        for stale in [
-            u for u, entries in self._recent_closes.items() if entries[-1][0] <= now - CLOSE_MEMORY_SECONDS
-        ]:
-            del self._recent_closes[stale]
+        # Forget the keys whose closes are all old, oldest first, so this never grows
+        # without bound and a burst of closes (a mass kick) costs each close the same.
+        self._close_order.append((now, key))
+        while self._close_order and self._close_order[0][0] <= now - CLOSE_MEMORY_SECONDS:
+            _, old = self._close_order.popleft()
+            entries = self._recent_closes.get(old)
+            if entries is not None and entries[-1][0] <= now - CLOSE_MEMORY_SECONDS:
+                del self._recent_closes[old]
 
     # --- gaps and catching up --------------------------------------------
 

@@ -325,8 +325,8 @@ def edit_frame(payload: dict[str, Any]) -> str:
 def payload_of(frame: str) -> bytes:
     """The message's JSON inside a `message` or `edit` frame made above, without parsing it:
     the frame is built around it, so it starts after a known prefix and ends before the
-    frame's last field (the message's own strings are JSON-escaped, so no `,"nonce":` or
-    `,"rev":` outside them can be inside it)."""
+    frame's own `nonce` or `rev`, its last fields. `rindex` finds those although the message
+    has a `rev` of its own; and no string holds `,"nonce":` (its quotes would be escaped)."""
     start = frame.index(',"message":', len('{"type":"edit","room_id":')) + len(',"message":')
     end = frame.rindex(',"nonce":') if frame.startswith('{"type":"message"') else frame.rindex(',"rev":')
     return frame[start:end].encode()

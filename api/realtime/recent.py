@@ -20,6 +20,9 @@ from typing import Any
 
 import orjson
 
+from api.messages import reactions
+from api.messages.service import reactions_payload
+
 Payload = dict[str, Any]
 
 
@@ -140,19 +143,7 @@ def mark_deleted(message: Payload) -> None:
 
 
 def apply_reaction(emoji: str, user_id: int, added: bool, message: Payload) -> None:
-    """A reaction frame's change, made to the message's reactions as the server makes it: in
-    the order of each emoji's first use; an emoji whose last reaction goes leaves the list."""
-    reactions: list[Payload] = message.get("reactions") or []
-    found = next((r for r in reactions if r["emoji"] == emoji), None)
-    if added:
-        if found is None:
-            reactions.append({"emoji": emoji, "count": 1, "users": [user_id]})
-        elif user_id not in found["users"]:
-            found["users"].append(user_id)
-            found["count"] = len(found["users"])
-    elif found is not None and user_id in found["users"]:
-        found["users"].remove(user_id)
-        found["count"] = len(found["users"])
-        if not found["users"]:
-            reactions.remove(found)
-    message["reactions"] = reactions
+    """A reaction frame's change, made to the message's reactions by the server's own rule."""
+    after = reactions.changed(message.get("reactions") or [], user_id, emoji, added)
+    if after is not None:
+        message["reactions"] = reactions_payload(after)

@@ -204,7 +204,7 @@ class LiveSession:
                 continue
             accepted.append((request, subscription))
         if accepted:
-            await self._start(accepted)
+            await self._start(accepted, admitted_at)
 
     async def _attach(self, room_id: int, admitted_at: float) -> Subscription | None:
         """A new subscription to the room, replacing the connection's old one without a
@@ -219,7 +219,7 @@ class LiveSession:
             await self._hub.detach(old)
         return subscription
 
-    async def _start(self, accepted: list[tuple[RoomRequest, Subscription]]) -> None:
+    async def _start(self, accepted: list[tuple[RoomRequest, Subscription]], admitted_at: float) -> None:
         """Send every new subscription its history and presence, then let its live frames
         through. A history the room's recent messages on this worker hold is sent from them at
         once; the others are read from the database, all in one snapshot."""
@@ -228,7 +228,7 @@ class LiveSession:
         # In the order asked for: once one room's history must be read, the rooms after it wait too.
         waiting: list[Subscription] = []
         for _, subscription in accepted:
-            if waiting or not self._go_live(subscription, requests, present):
+            if waiting or not self._go_live(subscription, requests, present, admitted_at=admitted_at):
                 waiting.append(subscription)
         if not waiting:
             return
@@ -240,7 +240,7 @@ class LiveSession:
             if isinstance(history, CloseReason):
                 self._hub.end(subscription, history)
             else:
-                self._go_live(subscription, requests, present, history)
+                self._go_live(subscription, requests, present, history, admitted_at=admitted_at)
 
     def _go_live(
         self,
@@ -248,9 +248,12 @@ class LiveSession:
         requests: dict[int, RoomRequest],
         present: dict[int, dict[int, UserSummary]],
         history: History | None = None,
+        *,
+        admitted_at: float,
     ) -> bool:
-        """Send the history (from the recent messages when none is given) and the presence,
-        and let live frames through; False when there is no history to send yet."""
+        """Send the history (from the recent messages, for a subscription admitted at
+        `admitted_at`, when none is given) and the presence, and let live frames through;
+        False when there is no history to send yet."""
         room_id = subscription.room_id
         if self.connection.subscriptions.get(room_id) is not subscription:
             return True  # ended at once (it was removed after its admission): nothing to send
@@ -258,6 +261,7 @@ class LiveSession:
             request = requests[room_id]
             history = self._hub.recent_history(
                 room_id,
+                admitted_at=admitted_at,
                 since=request.since,
                 since_rev=request.since_rev,
                 newest=NEWEST_ON_JOIN,

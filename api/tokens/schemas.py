@@ -39,10 +39,5 @@ class ApiTokenPublic(BaseModel):
     )
 
 
-class ApiTokenCreated(BaseModel):
-    id: int
-    name: str
+class ApiTokenCreated(ApiTokenPublic):
     token: str = Field(description="Shown this once: only a hash of it is kept. Send it as `Bearer`")
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None

@@ -8,6 +8,7 @@ so that an audit entry (a bot's tokens) or a deactivation commits with them.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,14 +51,7 @@ async def add_token(session: AsyncSession, *, user_id: int, data: ApiTokenCreate
     )
     session.add(row)
     await session.flush()
-    return ApiTokenCreated(
-        id=row.id,
-        name=row.name,
-        token=token,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=None,
-    )
+    return ApiTokenCreated(**ApiTokenPublic.model_validate(row).model_dump(), token=token)
 
 
 async def listing(session: AsyncSession, *, user_id: int) -> list[ApiTokenPublic]:
@@ -68,33 +62,38 @@ async def listing(session: AsyncSession, *, user_id: int) -> list[ApiTokenPublic
     return [ApiTokenPublic.model_validate(row) for row in rows]
 
 
-async def revoke_in(session: AsyncSession, *, user_id: int, token_id: str) -> ApiToken:
+class Revoked(NamedTuple):
+    id: int
+    name: str
+
+
+async def revoke_in(session: AsyncSession, *, user_id: int, token_id: str) -> Revoked:
     """Revoke one of the user's tokens for good. Unknown, malformed, already revoked ids and
     other users' tokens are 404; an expired token can still be revoked (and leaves no trace
     of working)."""
-    target = parse_id(token_id)
     revoked = await session.execute(
         update(ApiToken)
-        .where(ApiToken.id == (target or 0), ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.id == (parse_id(token_id) or 0),
+            ApiToken.user_id == user_id,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .returning(ApiToken.id, ApiToken.name)
+    )
+    row = revoked.one_or_none()
+    if row is None:
+        raise NotFound("Token not found")
+    return Revoked(*row)
+
+
+async def revoke_all(session: AsyncSession, *, user_id: int) -> None:
+    """Revoke every token of the user that is not revoked yet."""
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    if revoked.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound("Token not found")
-    row = await session.get(ApiToken, target)
-    assert row is not None
-    return row
-
-
-async def revoke_all(session: AsyncSession, *, user_id: int) -> list[int]:
-    """Revoke every token of the user that is not revoked yet; their ids."""
-    ids = list(
-        await session.scalars(
-            select(ApiToken.id).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-        )
-    )
-    if ids:
-        await session.execute(update(ApiToken).where(ApiToken.id.in_(ids)).values(revoked_at=utcnow()))
-    return ids
 
 
 async def find(session: AsyncSession, token: str) -> tuple[ApiToken, User]:

@@ -19,13 +19,17 @@ const FIELD_NAMES = {
   emoji: 'Reaction',
 };
 
+/** The server's rule for usernames, and how the page says it. */
+export const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+export const USERNAME_RULE = 'Use 3–32 letters, digits, dots, dashes or underscores (no spaces).';
+
 /**
  * Friendlier wording for the validation messages pydantic produces. `name`: what the form
  * calls the field, where it differs from the usual (a token's name is not a room's).
  */
 export function describeField(field, message, name = FIELD_NAMES[field] ?? field) {
   if (/pattern/i.test(message) && field === 'username') {
-    return 'Use 3–32 letters, digits, dots, dashes or underscores.';
+    return USERNAME_RULE;
   }
   if (/at least (\d+) character/.test(message)) {
     return `${name} must be at least ${message.match(/at least (\d+)/)[1]} characters.`;

@@ -20,7 +20,7 @@ function record(item) {
 }
 
 /** The seq a message answers, when it is one (stored values are not trusted). */
-export function asSeq(value) {
+function asSeq(value) {
   return Number.isSafeInteger(value) && value > 0 ? value : null;
 }
 

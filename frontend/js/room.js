@@ -28,6 +28,7 @@ const DIVIDER_PAGES = 4; // pages of older messages loaded, at most, to show whe
 const NEAR_PAGES = 4; // a message this many pages older than those shown is reached by paging back
 const PAGE = 50;
 const AROUND = 25; // messages on each side of one opened far back
+const ORIGINAL_RETRY_MS = 15_000; // a reply's original that failed to load is asked again after this
 
 const SEND_ERRORS = {
   empty_body: "Can't send an empty message.",
@@ -325,7 +326,8 @@ export class RoomSession extends EventTarget {
         (message) => this.#noteOriginal(message),
         (error) => {
           if (error.status !== 404) {
-            this.#fetching.delete(seq); // asked again the next time it is drawn
+            // Asked again when drawn after a while, not on every redraw while the server fails.
+            setTimeout(() => this.#fetching.delete(seq), ORIGINAL_RETRY_MS);
             return;
           }
           this.#originals.set(seq, { seq, missing: true });

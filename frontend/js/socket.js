@@ -420,9 +420,8 @@ export class RoomChannel extends EventTarget {
     if (!this.#wanted) return;
     if (frame.type === 'history') {
       this.#awaitingHistory = false;
-      const reconnected = this.#everConnected;
       this.#everConnected = true;
-      this.dispatchEvent(new CustomEvent('frame', { detail: { ...frame, reconnected } }));
+      this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
       this.#setState(State.CONNECTED);
       return;
     }

@@ -318,11 +318,6 @@ export class Timeline extends EventTarget {
     return out;
   }
 
-  /** The newest seq on screen (the window's last, or the newest). */
-  get shownNewestSeq() {
-    return this.gapAfter ?? this.newestSeq;
-  }
-
   /** The seqs of the run without holes that ends at the newest message held. */
   #newestRun() {
     const seqs = this.#seqs();

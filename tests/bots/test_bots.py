@@ -259,3 +259,16 @@ async def test_deactivating_a_bot_revokes_its_tokens(cast: Cast) -> None:
     assert (response.status_code, response.json()) == (401, {"detail": "Token revoked"})
     fresh = (await cast.call("site_admin", "POST", tokens_path(created), {"name": "after"})).json()
     assert (await cast.client.get("/api/users/me", headers=bearer(fresh["token"]))).status_code == 200
+
+
+async def test_a_bot_cannot_be_made_a_site_admin(cast: Cast) -> None:
+    created = await make_bot(cast)
+    path = f"/api/admin/users/{created['user']['id']}"
+    response = await cast.call("site_admin", "PATCH", path, {"is_admin": True})
+    assert (response.status_code, response.json()) == (409, {"detail": "A bot cannot be a site admin"})
+    response = await cast.client.get("/api/admin/stats", headers=bearer(created["token"]))
+    assert response.status_code == 403
+    assert "admin_grant" not in [entry["action"] for entry in await audit(cast)]
+    # Everything else an admin may change about a bot still works.
+    assert (await cast.call("site_admin", "PATCH", path, {"is_admin": False})).status_code == 200
+    assert (await cast.call("site_admin", "PATCH", path, {"is_active": False})).status_code == 200

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
 
+import api.realtime.hub as hub_module
 from api.auth.schemas import UserSummary
 from api.realtime.brokers.memory import MemoryBroker
 from api.realtime.envelope import Envelope, Kind
@@ -204,11 +206,23 @@ async def test_catching_up_after_an_outage_delivers_every_kind_of_change_once_in
         assert recorder.frames[2]["message"]["body"] == "one, edited twice"
         # What the channel now keeps agrees: seq 4 is known as the database has it; older
         # messages were not followed, so a history from before it is read from the database.
-        after_3 = hub.recent_history(ROOM, since=3, since_rev=None, newest=50, replay=1000)
+        after_3 = hub.recent_history(
+            ROOM, admitted_at=time.monotonic(), since=3, since_rev=None, newest=50, replay=1000
+        )
         assert after_3 is not None and (after_3.last_seq, after_3.last_rev) == (4, 7)
         assert [orjson.loads(orjson.dumps(m))["body"] for m in after_3.messages] == ["four"]
-        assert hub.recent_history(ROOM, since=None, since_rev=None, newest=50, replay=1000) is None
-        assert hub.recent_history(ROOM, since=None, since_rev=4, newest=50, replay=1000) is None
+        assert (
+            hub.recent_history(
+                ROOM, admitted_at=time.monotonic(), since=None, since_rev=None, newest=50, replay=1000
+            )
+            is None
+        )
+        assert (
+            hub.recent_history(
+                ROOM, admitted_at=time.monotonic(), since=None, since_rev=4, newest=50, replay=1000
+            )
+            is None
+        )
         hub.deliver(change(6, seq=4))  # a late duplicate
         hub.deliver(change(8, seq=5))
         assert recorder.revs == [5, 6, 7, 8]
@@ -268,3 +282,43 @@ async def test_a_close_between_admission_and_registration_still_closes() -> None
     newer.credential = "login"  # type: ignore[attr-defined]
     hub.register(newer, admitted_at=time.monotonic())  # type: ignore[arg-type]
     assert newer.closed is None  # checked after the close: it is a new login
+
+
+async def test_a_channel_opened_after_the_admission_sends_no_history_of_its_own() -> None:
+    """An end published elsewhere before this worker heard the room never reached it: such
+    a subscriber's history, and its membership, are read from the database."""
+    database = FakeDatabase()
+    database.new()
+    hub = make_hub(database)
+    await hub.start()
+    try:
+        admitted_at = time.monotonic()  # access checked, then (say) kicked on another worker
+        channel, _ = await open_channel(hub)
+        assert channel.listening_since > admitted_at
+        assert (
+            hub.recent_history(ROOM, admitted_at=admitted_at, since=1, since_rev=None, newest=50, replay=1000)
+            is None
+        )
+        # Admitted once the channel hears the room: any later end reaches it.
+        later = hub.recent_history(
+            ROOM, admitted_at=time.monotonic(), since=1, since_rev=None, newest=50, replay=1000
+        )
+        assert later is not None and (later.messages, later.last_seq) == ([], 1)
+    finally:
+        await hub.stop(grace=1)
+
+
+async def test_closes_are_remembered_for_a_while_then_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = make_hub(FakeDatabase())
+    clock = [1000.0]
+    monkeypatch.setattr(hub_module.time, "monotonic", lambda: clock[0])
+    for user_id in range(1, 501):  # a mass disable: each close costs the same
+        hub.deliver(Envelope(Kind.CLOSE, user_id=user_id, close="account_disabled"))
+    assert len(hub._recent_closes) == 500
+    clock[0] += hub_module.CLOSE_MEMORY_SECONDS / 2
+    hub.deliver(Envelope(Kind.CLOSE, user_id=1, close="token_revoked", credential="login"))
+    clock[0] += hub_module.CLOSE_MEMORY_SECONDS / 2 + 1
+    hub.deliver(Envelope(Kind.CLOSE, user_id=9999, close="account_disabled"))
+    # The first burst has expired; user 1's later close and the newest one are kept.
+    assert set(hub._recent_closes) == {("user", 1), ("user", 9999)}
+    assert hub._recent_closes[("user", 1)][-1][2].reason == "token_revoked"

@@ -9,7 +9,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from api.realtime.protocol import edit_frame, message_frame, payload_of
 from api.realtime.recent import RecentMessages, apply_reaction, mark_deleted
 from tests.factories import send
 from tests.realtime.client import joined, pair_in_room
@@ -159,3 +162,24 @@ async def test_a_second_join_gets_the_same_history_without_the_database(
         ).json()
         assert third.history is not None and third.history["messages"] == changes["messages"]
         assert third.history["last_rev"] == changes["last_rev"]
+
+
+HOSTILE_TEXT = st.sampled_from(
+    ['","nonce":"x', ',"rev":1}', '"},"nonce":null,"rev":9}', "\u2028\u2029", "\\", '\\"', "\x00"]
+) | st.text(max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=HOSTILE_TEXT, nonce=st.none() | HOSTILE_TEXT, name=HOSTILE_TEXT)
+def test_the_message_in_a_frame_is_found_whatever_its_text(body: str, nonce: str | None, name: str) -> None:
+    message = {
+        "id": 3,
+        "room_id": 7,
+        "seq": 3,
+        "rev": 5,
+        "author": {"id": 1, "username": "ada", "display_name": name},
+        "body": body,
+        "reactions": [{"emoji": name or "x", "count": 1, "users": [1]}],
+    }
+    for frame in (message_frame(message, nonce), edit_frame(message)):
+        assert orjson.loads(payload_of(frame)) == message

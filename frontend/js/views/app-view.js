@@ -11,7 +11,7 @@
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { describeError } from '../errors.js';
-import { directPartner, displayName, isDirect, roomIcon, roomLabel, roomName } from '../format.js';
+import { directPartner, displayName, isDirect, oneLine, roomIcon, roomLabel, roomName } from '../format.js';
 import { icon } from '../icons.js';
 import { MyRooms } from '../my-rooms.js';
 import { notifications } from '../notify.js';
@@ -129,6 +129,7 @@ export class AppView {
     session.removeEventListener('token', this.onToken);
     this.#closeRoom();
     this.live.stop();
+    this.sidebar.destroy();
     for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   }
 
@@ -216,7 +217,7 @@ export class AppView {
         body = '';
       }
     }
-    if (body.length > NOTIFY_BODY_CHARS) body = `${body.slice(0, NOTIFY_BODY_CHARS - 1)}…`;
+    body = oneLine(body, NOTIFY_BODY_CHARS);
     const who = displayName(author);
     const title = isDirect(room) ? who : mention ? `${who} mentioned you in ${roomLabel(room, this.me)}` : `${who} in ${roomLabel(room, this.me)}`;
     notifications.show({

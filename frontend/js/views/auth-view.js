@@ -4,13 +4,12 @@
 // the accounts).
 
 import { h, replace, uniqueId } from '../dom.js';
-import { describeError, describeField } from '../errors.js';
+import { USERNAME, USERNAME_RULE, describeError, describeField } from '../errors.js';
 import { formatClock } from '../format.js';
 import { request } from '../http.js';
 import { icon } from '../icons.js';
 import { session } from '../session.js';
 
-const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 const INVITE_IN_LINK = /[#&?]invite=([^&#\s]+)/;
 
 /** The code in an invite link (`…/#invite=CODE`), or what was typed, as it is. */
@@ -256,7 +255,7 @@ export function renderAuth(root, { onSignedIn, notice = '', invite = '' }) {
         ? 'Choose a username.'
         : USERNAME.test(values.username)
           ? ''
-          : 'Use 3–32 letters, digits, dots, dashes or underscores (no spaces).',
+          : USERNAME_RULE,
       display_name: '',
       password: values.password.length < 8
         ? 'Use at least 8 characters.'

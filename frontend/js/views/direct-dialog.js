@@ -2,11 +2,10 @@
 // POST /api/direct; the same room every time, whoever of the two asks first).
 
 import { h, uniqueId } from '../dom.js';
-import { describeError } from '../errors.js';
+import { USERNAME, USERNAME_RULE, describeError } from '../errors.js';
 import { displayName } from '../format.js';
 import { openDialog } from './dialogs.js';
 
-const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 
 /**
  * `open(username)`: a promise of the room; `people`: users to suggest (the members of
@@ -65,7 +64,7 @@ export function directDialog({ open, people = [] }) {
       event.preventDefault();
       const username = input.value.trim().replace(/^@/, '');
       if (!username) return fail('Type the username of the person to write to.');
-      if (!USERNAME.test(username)) return fail('Usernames are 3–32 letters, digits, dots, dashes or underscores.');
+      if (!USERNAME.test(username)) return fail(USERNAME_RULE);
       submit.disabled = true;
       submit.textContent = 'Opening…';
       try {

@@ -9,9 +9,10 @@ import { describeError, describeField } from '../errors.js';
 import { formatDateTime, formatFull } from '../format.js';
 import { icon } from '../icons.js';
 import { confirmDialog, openDialog } from './dialogs.js';
+import { say, statusLine } from './settings-parts.js';
 
 /** The address a person opens to sign up with this invitation. */
-export function inviteLink(code) {
+function inviteLink(code) {
   return `${window.location.origin}/#invite=${encodeURIComponent(code)}`;
 }
 
@@ -41,12 +42,12 @@ export function invitesDialog() {
   const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close', title: 'Close' }, icon('close'));
   const uses = numberField({ label: 'Sign-ups it allows', value: 1, min: 1, max: 1_000_000, hint: 'Each successful sign-up uses one.' });
   const days = numberField({ label: 'Days until it expires', value: 7, min: 1, max: 3650, hint: 'From now.' });
-  const createMessage = h('p', { class: 'form-message', role: 'status' });
+  const createMessage = statusLine();
   const create = h('button', { type: 'submit', class: 'button primary' }, 'Create invitation');
   const createId = uniqueId('invite-create');
   const listId = uniqueId('invite-list');
   const list = h('ul', { class: 'invite-list', 'aria-labelledby': listId, 'aria-busy': 'true', tabindex: '-1' });
-  const listMessage = h('p', { class: 'form-message', role: 'status' });
+  const listMessage = statusLine();
   let invites = null;
   let fresh = null; // the one just made: shown first, its link ready to copy
 
@@ -75,7 +76,12 @@ export function invitesDialog() {
     copyButton.addEventListener('click', async () => {
       copied.textContent = (await copyText(link, input)) ? 'Copied.' : 'Select the link and copy it.';
     });
-    const revoke = h('button', { type: 'button', class: 'button small subtle danger-text' }, 'Revoke');
+    const usesLeft = `${invite.uses_left.toLocaleString()} ${invite.uses_left === 1 ? 'sign-up' : 'sign-ups'} left`;
+    const revoke = h(
+      'button',
+      { type: 'button', class: 'button small subtle danger-text', 'aria-label': `Revoke the invitation with ${usesLeft}, expiring ${formatDateTime(invite.expires_at)}` },
+      'Revoke',
+    );
     revoke.addEventListener('click', async () => {
       const ok = await confirmDialog({
         title: 'Revoke this invitation?',
@@ -86,14 +92,13 @@ export function invitesDialog() {
       if (!ok) return;
       try {
         await api.revokeInvite(invite.id);
-        listMessage.textContent = 'Invitation revoked.';
+        say(listMessage, 'Invitation revoked.', 'ok');
       } catch (error) {
-        listMessage.textContent = describeError(error, 'revokeInvite');
+        say(listMessage, describeError(error, 'revokeInvite'), 'error');
       }
       await load();
       list.focus();
     });
-    const usesLeft = `${invite.uses_left.toLocaleString()} ${invite.uses_left === 1 ? 'sign-up' : 'sign-ups'} left`;
     return h(
       'li',
       { class: `invite-item${fresh?.id === invite.id ? ' fresh' : ''}`, dataset: { inviteId: String(invite.id) } },
@@ -134,8 +139,7 @@ export function invitesDialog() {
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    createMessage.className = 'form-message';
-    createMessage.textContent = '';
+    say(createMessage, '');
     const values = { uses: uses.read(), expiresDays: days.read() };
     if (values.uses === null) return uses.input.focus();
     if (values.expiresDays === null) return days.input.focus();
@@ -144,15 +148,13 @@ export function invitesDialog() {
       fresh = await api.createInvite(values);
       invites = [fresh, ...(invites ?? [])];
       render();
-      createMessage.textContent = 'Invitation created: copy its link below.';
-      createMessage.classList.add('ok');
+      say(createMessage, 'Invitation created: copy its link below.', 'ok');
       list.querySelector('.invite-item.fresh .invite-link')?.focus();
     } catch (error) {
       if (error.status === 422 && error.fields?.uses) uses.set(describeField('uses', error.fields.uses));
       else if (error.status === 422 && error.fields?.expires_days) days.set(describeField('expires_days', error.fields.expires_days));
       else if (error.name !== 'SessionEnded') {
-        createMessage.textContent = describeError(error, 'createInvite');
-        createMessage.classList.add('error');
+        say(createMessage, describeError(error, 'createInvite'), 'error');
       }
     } finally {
       create.disabled = false;

@@ -9,7 +9,7 @@ import { matchPieces } from '../words.js';
 import { avatar } from './avatar.js';
 
 /** Where a message is shown in the app: its room, opened at it. */
-export function messageHref(message) {
+function messageHref(message) {
   return `#/rooms/${encodeURIComponent(message.room_id)}/messages/${encodeURIComponent(message.seq)}`;
 }
 

@@ -8,7 +8,7 @@ import { icon } from '../icons.js';
 import { emojiProblem } from '../words.js';
 import { openDialog } from './dialogs.js';
 
-export const COMMON_EMOJI = [
+const COMMON_EMOJI = [
   ['👍', 'thumbs up'],
   ['❤️', 'heart'],
   ['😂', 'tears of joy'],

@@ -94,7 +94,9 @@ export function searchDialog({ state, rooms, me, room, onOpen }) {
   };
 
   async function load(next = false) {
-    const q = input.value.trim();
+    // More of the page on show is more of its own query, whatever the box says by now.
+    const more = next && current !== null;
+    const q = more ? current.q : input.value.trim();
     state.q = input.value;
     state.here = Boolean(here?.checked);
     controller?.abort();
@@ -110,8 +112,8 @@ export function searchDialog({ state, rooms, me, room, onOpen }) {
       render();
       return;
     }
-    const roomId = here?.checked ? room.room.id : null;
-    if (!next || !current) current = { q, words: queryWords(q), roomId, messages: [], hasMore: false, loading: true };
+    const roomId = more ? current.roomId : here?.checked ? room.room.id : null;
+    if (!more) current = { q, words: queryWords(q), roomId, messages: [], hasMore: false, loading: true };
     const page = current;
     page.loading = true;
     if (!next) status.textContent = 'Searching…';

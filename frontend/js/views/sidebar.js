@@ -154,9 +154,15 @@ export class Sidebar {
         this.render();
       }, RENDER_BATCH_MS);
     });
-    notifications.addEventListener('change', () => this.#renderPrompt());
+    // `notifications` outlives this sidebar (a new one is made at each login): see destroy().
+    this.onNotifications = () => this.#renderPrompt();
+    notifications.addEventListener('change', this.onNotifications);
     this.#renderPrompt();
     this.render();
+  }
+
+  destroy() {
+    notifications.removeEventListener('change', this.onNotifications);
   }
 
   setMe(me) {

@@ -106,7 +106,7 @@ export function tokensSection() {
     hint: `1 to ${MAX_DAYS}. Empty: it never expires.`,
     attrs: { inputmode: 'numeric', min: 1, max: MAX_DAYS, step: 1 },
   });
-  const formMessage = h('p', { class: 'form-message', role: 'status' });
+  const formMessage = statusLine();
   const create = h('button', { type: 'submit', class: 'button primary' }, 'Create token');
   const form = h(
     'form',
